@@ -1,0 +1,39 @@
+// The one test helper: runs code under the shared mocks (tools/mocks.ts) for a real stack's
+// settings and returns what was registered, with parents and dependencies.
+import { parseSettings, Settings } from "../config";
+import { installMocks, ResourceRecorder, settle, valueOf } from "../tools/mock-harness";
+import { readStackConfig } from "../tools/stack-config";
+
+export { valueOf };
+export type { RecordedResource } from "../tools/mock-harness";
+
+export type StackName = "dev" | "prod";
+
+/** The validated settings of a stack, read from Pulumi.yaml + Pulumi.<stack>.yaml like the CLI does. */
+export function stackSettings(stack: StackName, overrides: Record<string, string> = {}): Settings {
+    const cfg = readStackConfig(stack);
+    return parseSettings({ stack, values: { ...cfg.values, ...overrides } });
+}
+
+export interface Run<T> {
+    settings: Settings;
+    recorder: ResourceRecorder;
+    result: T;
+}
+
+/**
+ * Builds `build(settings)` under fresh mocks for the stack and waits for every registration.
+ * Each call starts a new mock monitor, so specs do not see each other's resources.
+ */
+export async function runUnderMocks<T>(stack: StackName, build: (settings: Settings) => T, overrides: Record<string, string> = {}): Promise<Run<T>> {
+    const settings = stackSettings(stack, overrides);
+    const recorder = await installMocks({ project: settings.project, stack, region: settings.region, config: readStackConfig(stack).values });
+    const result = build(settings);
+    await settle();
+    return { settings, recorder, result };
+}
+
+/** "type name (urn)" for assertion messages. */
+export function describe_(r: { type: string; name: string; urn: string }): string {
+    return `${r.type} ${r.name} (${r.urn})`;
+}
