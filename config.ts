@@ -212,7 +212,8 @@ function unwrapOptional(field: z.ZodType): z.ZodType {
 // Parsing
 // ---------------------------------------------------------------------------------------------
 
-export class SettingsError extends Error {
+/** A RunError, so the Pulumi CLI prints the message alone, without a stack trace. */
+export class SettingsError extends pulumi.RunError {
     constructor(readonly stackFile: string, readonly problems: string[]) {
         super(`Invalid stack settings in ${stackFile}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         this.name = "SettingsError";
@@ -266,7 +267,7 @@ export function parseSettings(raw: RawStackConfig): Settings {
             const key = String(issue.path[0] ?? "");
             const value = issue.path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey], byArea[area]);
             const where = issue.path.length > 1 ? ` (item ${issue.path.slice(1).join(".")})` : "";
-            say(`${PROJECT}:${key}`, value, describeIssue(issue) + where);
+            say(`${PROJECT}:${key}`, value, describeIssue(issue, value) + where);
         }
     }
     if (problems.length > 0) throw new SettingsError(stackFile, problems);
@@ -283,9 +284,9 @@ export function parseSettings(raw: RawStackConfig): Settings {
     return settings;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
     if (issue.code === "invalid_type") {
-        return issue.input === undefined ? "is required (declare a default in Pulumi.yaml or set it for the stack)" : `must be ${issue.expected === "number" ? "a number" : `of type ${issue.expected}`}`;
+        return value === undefined ? "is required (declare a default in Pulumi.yaml or set it for the stack)" : `must be ${issue.expected === "number" ? "a number" : `of type ${issue.expected}`}`;
     }
     return issue.message.replace(/^Invalid input: /, "");
 }
@@ -298,9 +299,7 @@ function crossCheck(s: Settings, say: (key: string, value: unknown, message: str
     // Network: every AZ needs a public and a private subnet inside the VPC.
     const vpc = parseCidr(s.network.vpcCidr)!;
     const needed = 2 * s.network.availabilityZoneCount;
-    if (s.network.subnetPrefixLength <= vpc.bitmask) {
-        say(k("subnetPrefixLength"), s.network.subnetPrefixLength, `must be longer than the VPC prefix /${vpc.bitmask}`);
-    } else if (2 ** (s.network.subnetPrefixLength - vpc.bitmask) < needed) {
+    if (s.network.subnetPrefixLength <= vpc.bitmask || 2 ** (s.network.subnetPrefixLength - vpc.bitmask) < needed) {
         say(k("vpcCidr"), s.network.vpcCidr,
             `is too small for ${needed} subnets of /${s.network.subnetPrefixLength} (${s.network.availabilityZoneCount} AZs × public and private)`);
     }

@@ -101,10 +101,19 @@ export async function installMocks(opts: HarnessOptions): Promise<ResourceRecord
                 const computed = computedByKey.get(`${request.type}::${request.name}`) ?? [];
                 recorder.resources.push({
                     urn,
+                    type: request.type,
+                    name: request.name,
                     id: resp.getId() || null,
+                    parent: request.parent,
+                    custom: request.custom,
+                    inputs: request.inputs,
                     outputs: resp.getObject()?.toJavaScript() ?? {},
                     computed,
-                    ...request,
+                    dependencies: request.dependencies,
+                    propertyDependencies: request.propertyDependencies,
+                    provider: request.provider,
+                    protect: request.protect,
+                    retainOnDelete: request.retainOnDelete,
                 });
             }
             callback(err, resp);
