@@ -198,6 +198,7 @@ export class Aurora extends pulumi.ComponentResource {
         const instanceIds = Array.from({ length: 1 + args.dbReaderCount }, (_, i) => rdsIdentifier("instance identifier", `${clusterId}-${i + 1}`));
         this.componentName = name;
         const parent = { parent: this };
+        // Only the cluster, its instances and the key; children would inherit it, so the others say false.
         const protect = args.protect;
 
         const account = aws.getCallerIdentityOutput({}, parent);
@@ -212,7 +213,7 @@ export class Aurora extends pulumi.ComponentResource {
         new aws.kms.Alias(`${name}-key-alias`, {
             name: `alias/${clusterId}`,
             targetKeyId: key.keyId,
-        }, { parent: key });
+        }, { parent: key, protect: false });
 
         // No rules here: clients are admitted by allowClient. No egress either: the database never
         // opens connections, and the provider drops AWS's default allow-all egress rule.
@@ -312,7 +313,7 @@ export class Aurora extends pulumi.ComponentResource {
                 resourceId: pulumi.interpolate`cluster:${cluster.clusterIdentifier}`,
                 minCapacity: args.dbReaderMinCount,
                 maxCapacity: args.dbReaderMaxCount,
-            }, { parent: cluster, dependsOn: [writer, ...readers] });
+            }, { parent: cluster, protect: false, dependsOn: [writer, ...readers] });
             new aws.appautoscaling.Policy(`${name}-reader-cpu`, {
                 policyType: "TargetTrackingScaling",
                 serviceNamespace: target.serviceNamespace,
