@@ -331,6 +331,10 @@ function crossCheck(s: Settings, say: (key: string, value: unknown, message: str
     }
     if (s.database.dbReaderAutoScaling && s.database.dbReaderCount < 1) {
         say(k("dbReaderAutoScaling"), true, "needs dbReaderCount of at least 1 (scaling adds readers to existing ones)");
+    } else if (s.database.dbReaderAutoScaling
+        && (s.database.dbReaderCount < s.database.dbReaderMinCount || s.database.dbReaderCount > s.database.dbReaderMaxCount)) {
+        say(k("dbReaderCount"), s.database.dbReaderCount,
+            `must lie between dbReaderMinCount (${s.database.dbReaderMinCount}) and dbReaderMaxCount (${s.database.dbReaderMaxCount}) when dbReaderAutoScaling is on`);
     }
     for (const [key, v] of [["dbBackupWindow", s.database.dbBackupWindow], ["dbMaintenanceWindow", s.database.dbMaintenanceWindow]] as const) {
         if (windowMinutes(v) < 30) say(k(key), v, "must be at least 30 minutes long");

@@ -85,6 +85,8 @@ describe("stack settings", () => {
         it("no reader in prod", () => rejects({ "backend-infra:dbReaderCount": "0" }, "backend-infra:dbReaderCount", /at least 1 when protectStatefulResources/, "prod"));
         it("reader scaling bounds the wrong way round", () =>
             rejects({ "backend-infra:dbReaderMinCount": "4", "backend-infra:dbReaderMaxCount": "2" }, "backend-infra:dbReaderMinCount", /must not exceed dbReaderMaxCount \(2\)/));
+        it("a reader count outside the scaling bounds", () =>
+            rejects({ "backend-infra:dbReaderCount": "5" }, "backend-infra:dbReaderCount", /between dbReaderMinCount \(1\) and dbReaderMaxCount \(3\)/, "prod"));
         it("backup and maintenance windows that overlap", () =>
             rejects({ "backend-infra:dbMaintenanceWindow": "mon:17:30-mon:18:30" }, "backend-infra:dbMaintenanceWindow", /overlaps dbBackupWindow/));
         it("a default master user name", () => rejects({ "backend-infra:dbMasterUsername": "postgres" }, "backend-infra:dbMasterUsername", /must not be a default name/));
