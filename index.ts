@@ -2,6 +2,7 @@
 import { loadSettings } from "./config";
 import { Network } from "./components/network";
 import { Aurora } from "./components/aurora";
+import { LogPipeline } from "./components/log-pipeline";
 
 const settings = loadSettings();
 
@@ -15,6 +16,20 @@ export const vpcId = network.vpcId;
 export const privateSubnetIds = network.privateSubnetIds;
 export const publicSubnetIds = network.publicSubnetIds;
 export const availabilityZones = network.availabilityZones;
+
+// The Service takes the router image, environment and grants from here; the ALB logs to logs.bucketName under logs.albAccessLogPrefix.
+const logs = new LogPipeline("backend-logs", {
+    ...settings.logs,
+    stack: settings.stack,
+    region: settings.region,
+    protect: settings.protection.protectStatefulResources,
+    logRetentionDays: settings.network.logRetentionDays,
+    cpuArchitecture: settings.service.cpuArchitecture,
+});
+
+export const logBucketName = logs.bucketName;
+export const errorLogGroupName = logs.errorLogGroupName;
+export const logRouterImage = logs.imageRef;
 
 // The Service admits its tasks with database.allowClient("service-tasks", service.taskSecurityGroupId).
 const database = new Aurora("backend-db", {

@@ -55,6 +55,13 @@ const STATE: Record<string, StateMaker> = {
     "aws:kms/alias:Alias": (n, i, c) => ({ id: i.name ?? n, state: { arn: arn(c, "kms", i.name ?? n), targetKeyArn: arn(c, "kms", `key/${hex(n, 8)}`) } }),
     "aws:s3/bucket:Bucket": (n, i, c) => { const bucket = i.bucket ?? `${n}-${hex(n, 7)}`; return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${c.region}.amazonaws.com`, region: c.region } }; },
     "aws:s3/bucketV2:BucketV2": (n, i, c) => { const bucket = i.bucket ?? `${n}-${hex(n, 7)}`; return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${c.region}.amazonaws.com`, region: c.region } }; },
+    // Bucket settings are keyed by the bucket's name, as the provider does.
+    ...Object.fromEntries([
+        "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "bucketVersioning:BucketVersioning",
+        "bucketPublicAccessBlock:BucketPublicAccessBlock", "bucketOwnershipControls:BucketOwnershipControls",
+        "bucketLifecycleConfiguration:BucketLifecycleConfiguration", "bucketPolicy:BucketPolicy",
+    ].map((t): [string, StateMaker] => [`aws:s3/${t}`, (n, i) => ({ id: String(i.bucket ?? n), state: {} })])),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": (n, i) => ({ id: String(i.repository ?? n), state: { registryId: MOCK_ACCOUNT_ID } }),
     "aws:ecr/repository:Repository": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: name, state: { name, arn: arn(c, "ecr", `repository/${name}`), registryId: MOCK_ACCOUNT_ID, repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${c.region}.amazonaws.com/${name}` } }; },
     "docker:index/image:Image": (n, i) => { const imageName: string = i.imageName ?? n; const repo = imageName.split(":")[0]; return { id: `${repo}@sha256:${hex(n, 64)}`, state: { imageName, repoDigest: `${repo}@sha256:${hex(n + "digest", 64)}`, baseImageName: imageName } }; },
     "aws:rds/cluster:Cluster": (n, i, c) => {
