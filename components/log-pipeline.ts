@@ -119,6 +119,7 @@ export function validateLogPipelineArgs(name: string, args: LogPipelineArgs): vo
 }
 
 export class LogPipeline extends pulumi.ComponentResource {
+    /** The bucket's name, available once its policy (TLS only, ALB delivery) is attached. */
     public readonly bucketName: pulumi.Output<string>;
     public readonly bucketArn: pulumi.Output<string>;
     /** Prefix for the ALB's access_logs (the bucket policy admits ELB delivery under it only). */
@@ -202,7 +203,7 @@ export class LogPipeline extends pulumi.ComponentResource {
         }, { ...bucketSetting, dependsOn: [versioning] });
 
         // One policy for the bucket: TLS only, and ELB may deliver this account's ALB logs under the prefix.
-        new aws.s3.BucketPolicy(`${name}-bucket-policy`, {
+        const policy = new aws.s3.BucketPolicy(`${name}-bucket-policy`, {
             bucket: bucket.bucket,
             policy: pulumi.jsonStringify({
                 Version: "2012-10-17",
@@ -276,7 +277,9 @@ export class LogPipeline extends pulumi.ComponentResource {
         }, { parent: repository });
 
         // --- Outputs ---------------------------------------------------------------------------
-        this.bucketName = bucket.bucket;
+        // Resolves once the bucket policy is in place: ELB checks it when the ALB's access logging is
+        // turned on, so an ALB that takes this name is created after the policy.
+        this.bucketName = pulumi.all([bucket.bucket, policy.id]).apply(([bucketName]) => bucketName);
         this.bucketArn = bucket.arn;
         this.albAccessLogPrefix = ALB_ACCESS_LOG_PREFIX;
         this.errorLogGroupName = errorLogGroup.name;
@@ -288,7 +291,7 @@ export class LogPipeline extends pulumi.ComponentResource {
         this.imageRef = image.repoDigest;
         this.routerEnvironment = pulumi.output(routerEnvironment({
             region: pulumi.output(args.region),
-            bucket: bucket.bucket,
+            bucket: this.bucketName,
             errorLogGroup: errorLogGroup.name,
         }));
         this.taskRoleStatements = statements([

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as aws from "@pulumi/aws";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import {
     contentTag, dockerPlatform, FLUENT_BIT_DIR, LogPipeline, LogPipelineArgs, validateLogPipelineArgs,
@@ -28,14 +29,19 @@ const BUCKET_SETTINGS = [T.encryption, T.versioning, T.publicAccess, T.ownership
 const REGION = "ap-northeast-1";
 
 function buildLogPipeline(stack: StackName, overrides: Record<string, string> = {}) {
-    return runUnderMocks(stack, (s) => new LogPipeline("backend-logs", {
-        stack: s.stack,
-        region: s.region,
-        protect: s.protection.protectStatefulResources,
-        logRetentionDays: s.network.logRetentionDays,
-        ...s.logs,
-        cpuArchitecture: s.service.cpuArchitecture,
-    }), overrides);
+    return runUnderMocks(stack, (s) => {
+        const logs = new LogPipeline("backend-logs", {
+            stack: s.stack,
+            region: s.region,
+            protect: s.protection.protectStatefulResources,
+            logRetentionDays: s.network.logRetentionDays,
+            ...s.logs,
+            cpuArchitecture: s.service.cpuArchitecture,
+        });
+        // Stands in for the Service's ALB, which logs to the bucket under the prefix.
+        new aws.lb.LoadBalancer("probe-alb", { accessLogs: { bucket: logs.bucketName, prefix: logs.albAccessLogPrefix, enabled: true } });
+        return logs;
+    }, overrides);
 }
 
 /** The bucket settings resource of a type (each must point at the log bucket). */
@@ -120,7 +126,7 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(r.protect, prod, `protect on ${r.urn}`);
                 assert.equal(r.retainOnDelete, prod, `retainOnDelete on ${r.urn}`);
             }
-            for (const r of rec.resources.filter((r) => r.custom && !BUCKET_SETTINGS.includes(r.type) && r.type !== T.bucket)) {
+            for (const r of rec.resources.filter((r) => r.custom && r.parent && !BUCKET_SETTINGS.includes(r.type) && r.type !== T.bucket)) {
                 assert.equal(r.protect, false, `only the bucket and its settings are protected, not ${r.urn}`);
             }
         });
@@ -156,7 +162,12 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepEqual(policy.dependencies.filter((d) => after.includes(d)).sort(), after.sort(), "applied after the public-access block and ownership");
             });
 
-            it("holds exactly the TLS deny and the ALB delivery grant", () => {
+            it("is attached before an ALB that logs to the bucket is created", () => {
+            const alb = rec.one("aws:lb/loadBalancer:LoadBalancer", "probe-alb");
+            assert.ok(alb.propertyDependencies.accessLogs.includes(rec.one(T.policy).urn), `${alb.urn} must wait for the bucket policy`);
+        });
+
+        it("holds exactly the TLS deny and the ALB delivery grant", () => {
                 assert.deepEqual(statements.map((s) => s.Sid), ["DenyInsecureTransport", "AllowAlbAccessLogDelivery"]);
             });
 
@@ -309,7 +320,7 @@ for (const stack of ["dev", "prod"] as const) {
         it("nests every child under the component and records its outputs", async () => {
             const component = rec.one("backend-infra:logs:LogPipeline");
             const inside = new Set([component.urn]);
-            for (const r of rec.resources.filter((r) => r !== component)) {
+            for (const r of rec.resources.filter((r) => r !== component && r.name !== "probe-alb")) {
                 assert.ok(r.parent && inside.has(r.parent), `${r.urn} has parent ${r.parent}`);
                 inside.add(r.urn);
             }
