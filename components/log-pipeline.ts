@@ -46,8 +46,9 @@ export interface IamStatement {
 export const ALB_ACCESS_LOG_PREFIX = "alb";
 
 /**
- * ELB's log-delivery service principal. AWS's ALB access-log page recommends it for every Region,
- * including those (like ap-northeast-1) where the regional ELB account was once required.
+ * ELB's log-delivery service principal. AWS's ALB access-log page recommends it for every Region;
+ * Regions older than August 2022 (like ap-northeast-1) also accept the regional ELB account, which
+ * the policy names too so delivery works whichever one ELB uses there on the first deploy.
  */
 export const ELB_LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com";
 
@@ -203,6 +204,7 @@ export class LogPipeline extends pulumi.ComponentResource {
         }, { ...bucketSetting, dependsOn: [versioning] });
 
         // One policy for the bucket: TLS only, and ELB may deliver this account's ALB logs under the prefix.
+        const elbAccountArn = aws.elb.getServiceAccountOutput({}, parent).arn;
         const policy = new aws.s3.BucketPolicy(`${name}-bucket-policy`, {
             bucket: bucket.bucket,
             policy: pulumi.jsonStringify({
@@ -219,7 +221,7 @@ export class LogPipeline extends pulumi.ComponentResource {
                     {
                         Sid: "AllowAlbAccessLogDelivery",
                         Effect: "Allow",
-                        Principal: { Service: ELB_LOG_DELIVERY_PRINCIPAL },
+                        Principal: { AWS: elbAccountArn, Service: ELB_LOG_DELIVERY_PRINCIPAL },
                         Action: "s3:PutObject",
                         Resource: pulumi.interpolate`${bucket.arn}/${ALB_ACCESS_LOG_PREFIX}/AWSLogs/${accountId}/*`,
                     },

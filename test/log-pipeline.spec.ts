@@ -181,7 +181,8 @@ for (const stack of ["dev", "prod"] as const) {
             it("lets ELB log delivery put objects under alb/AWSLogs/<this account>/ only", () => {
                 const alb = statements[1];
                 assert.equal(alb.Effect, "Allow");
-                assert.deepEqual(alb.Principal, { Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
+                // Tokyo's regional ELB account (582318560864) and the log-delivery service principal.
+                assert.deepEqual(alb.Principal, { AWS: "arn:aws:iam::582318560864:root", Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
                 assert.equal(alb.Action, "s3:PutObject");
                 assert.equal(alb.Resource, `arn:aws:s3:::backend-${stack}-logs-${MOCK_ACCOUNT_ID}-${REGION}/alb/AWSLogs/${MOCK_ACCOUNT_ID}/*`);
                 assert.equal(alb.Condition, undefined);
