@@ -1,0 +1,308 @@
+// Each policy, through the pack's own analyzer (Analyze for every resource, AnalyzeStack for the
+// set): a compliant set of crafted resources passes, and one changed property is caught. Every
+// case runs with values as in a first preview (computed values unknown) and as in an update.
+import { strict as assert } from "assert";
+import type { PlanResource } from "../tools/plan";
+import type { ValueMode } from "../tools/policy-unknowns";
+import { packConfig, planOf, res, show, useAnalyzer, violationsOf } from "./policy-fixture";
+
+const T = {
+    bucket: "aws:s3/bucket:Bucket",
+    sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    versioning: "aws:s3/bucketVersioning:BucketVersioning",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    repo: "aws:ecr/repository:Repository",
+    repoLifecycle: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    cluster: "aws:rds/cluster:Cluster",
+    paramGroup: "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+    instance: "aws:rds/clusterInstance:ClusterInstance",
+    key: "aws:kms/key:Key",
+    topic: "aws:sns/topic:Topic",
+    listener: "aws:lb/listener:Listener",
+    taskDef: "aws:ecs/taskDefinition:TaskDefinition",
+    service: "aws:ecs/service:Service",
+    nat: "aws:ec2/natGateway:NatGateway",
+    eigw: "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+    igw: "aws:ec2/internetGateway:InternetGateway",
+    vpc: "aws:ec2/vpc:Vpc",
+    subnet: "aws:ec2/subnet:Subnet",
+    routeTable: "aws:ec2/routeTable:RouteTable",
+    route: "aws:ec2/route:Route",
+    assoc: "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    sg: "aws:ec2/securityGroup:SecurityGroup",
+    egressRule: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    sgRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
+    endpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+};
+
+/** Sets `prop` of `r` to the ID (or `value`) of `targets`, with the property dependency the SDK records. */
+function link(r: PlanResource, prop: string, targets: PlanResource[], value?: unknown): PlanResource {
+    r.inputs[prop] = value ?? (targets.length === 1 ? targets[0].id : targets.map((t) => t.id));
+    r.outputs[prop] = r.inputs[prop];
+    r.propertyDependencies[prop] = [...(r.propertyDependencies[prop] ?? []), ...targets.map((t) => t.urn)];
+    r.dependencies = [...new Set([...r.dependencies, ...targets.map((t) => t.urn)])];
+    return r;
+}
+
+/** Sets an input and the matching output (Analyze sees inputs, AnalyzeStack outputs). */
+function set(r: PlanResource, prop: string, value: unknown): void {
+    r.inputs[prop] = value;
+    r.outputs[prop] = value;
+}
+
+function bucketSet(opts: { lifecycleRules?: any[] | null; versioned?: boolean; sse?: string | null; policy?: any | null } = {}): PlanResource[] {
+    const bucket = res(T.bucket, "logs", { bucket: "backend-logs-test", forceDestroy: true });
+    bucket.computed = ["id", "arn"];
+    bucket.outputs.arn = "arn:aws:s3:::backend-logs-test-arn";
+    const out = [bucket];
+    const rules = opts.lifecycleRules === undefined ? [{
+        id: "logs", status: "Enabled", filter: { prefix: "logs/" },
+        transitions: [{ days: 90, storageClass: "GLACIER" }], expiration: { days: 365 }, noncurrentVersionExpiration: { noncurrentDays: 30 },
+    }] : opts.lifecycleRules;
+    if (rules !== null) out.push(link(res(T.lifecycle, "logs-lifecycle", { rules }), "bucket", [bucket]));
+    if (opts.versioned ?? true) out.push(link(res(T.versioning, "logs-versioning", { versioningConfiguration: { status: "Enabled" } }), "bucket", [bucket]));
+    const sse = opts.sse === undefined ? "aws:kms" : opts.sse;
+    if (sse !== null) out.push(link(res(T.sse, "logs-sse", { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: sse } }] }), "bucket", [bucket]));
+    const statement = opts.policy === undefined ? {
+        Effect: "Deny", Principal: "*", Action: "s3:*",
+        Resource: [bucket.outputs.arn, `${bucket.outputs.arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } },
+    } : opts.policy;
+    if (statement !== null) {
+        const policy = link(res(T.bucketPolicy, "logs-policy", {}), "bucket", [bucket]);
+        link(policy, "policy", [bucket], JSON.stringify({ Version: "2012-10-17", Statement: [statement] }));
+        out.push(policy);
+    }
+    return out;
+}
+
+/** A VPC with public and private subnets, routes, the required endpoints, and a service in the private subnets. */
+function network(change: (n: Record<string, PlanResource>) => void = () => undefined): PlanResource[] {
+    const n: Record<string, PlanResource> = {};
+    n.vpc = res(T.vpc, "vpc", { cidrBlock: "10.0.0.0/16" });
+    n.igw = link(res(T.igw, "igw", {}), "vpcId", [n.vpc]);
+    n.pubSubnet = link(res(T.subnet, "public-1", { cidrBlock: "10.0.0.0/20", tags: { Tier: "public" } }), "vpcId", [n.vpc]);
+    n.privSubnet = link(res(T.subnet, "private-1", { cidrBlock: "10.0.32.0/20", tags: { Tier: "private" } }), "vpcId", [n.vpc]);
+    n.pubRt = link(res(T.routeTable, "public-rt", { tags: { Tier: "public" } }), "vpcId", [n.vpc]);
+    n.privRt = link(res(T.routeTable, "private-rt", { tags: { Tier: "private" } }), "vpcId", [n.vpc]);
+    n.pubRoute = link(link(res(T.route, "public-default", { destinationCidrBlock: "0.0.0.0/0" }), "routeTableId", [n.pubRt]), "gatewayId", [n.igw]);
+    n.pubAssoc = link(link(res(T.assoc, "public-1-rta", {}), "subnetId", [n.pubSubnet]), "routeTableId", [n.pubRt]);
+    n.privAssoc = link(link(res(T.assoc, "private-1-rta", {}), "subnetId", [n.privSubnet]), "routeTableId", [n.privRt]);
+    n.s3 = link(link(res(T.endpoint, "s3", { serviceName: "com.amazonaws.ap-northeast-1.s3", vpcEndpointType: "Gateway" }), "vpcId", [n.vpc]), "routeTableIds", [n.privRt], [n.privRt.id]);
+    for (const svc of ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]) {
+        n[svc] = link(link(res(T.endpoint, svc.replace(".", "-"), { serviceName: `com.amazonaws.ap-northeast-1.${svc}`, vpcEndpointType: "Interface", privateDnsEnabled: true }), "vpcId", [n.vpc]), "subnetIds", [n.privSubnet], [n.privSubnet.id]);
+    }
+    n.sg = link(res(T.sg, "service-sg", { description: "service" }), "vpcId", [n.vpc]);
+    n.service = link(res(T.service, "api", { launchType: "FARGATE" }), "networkConfiguration", [n.privSubnet, n.sg],
+        { assignPublicIp: false, subnets: [n.privSubnet.id], securityGroups: [n.sg.id] });
+    change(n);
+    return Object.values(n);
+}
+
+interface Case {
+    policy: string;
+    good: () => PlanResource[];
+    bad: Array<{ what: string; resources: () => PlanResource[]; message: RegExp; knownOnly?: true }>;
+    config?: Record<string, unknown>;
+}
+
+const cases: Case[] = [
+    {
+        policy: "cloudwatch-log-group-retention",
+        config: { retentionDays: 7, exceptions: { "/aws/audit": 365 } },
+        good: () => [res(T.logGroup, "flow-logs", { name: "/vpc/flow", retentionInDays: 7 }), res(T.logGroup, "audit", { name: "/aws/audit", retentionInDays: 365 })],
+        bad: [
+            { what: "no retention", resources: () => [res(T.logGroup, "flow-logs", { name: "/vpc/flow" })], message: /LogGroup "flow-logs" keeps its logs forever; set retentionInDays: 7/ },
+            { what: "the wrong days", resources: () => [res(T.logGroup, "flow-logs", { retentionInDays: 30 })], message: /keeps its logs 30 days; set retentionInDays: 7/ },
+            { what: "an exception ignored", resources: () => [res(T.logGroup, "audit", { name: "/aws/audit", retentionInDays: 7 })], message: /set retentionInDays: 365 \(its configured exception\)/ },
+        ],
+    },
+    {
+        policy: "s3-bucket-lifecycle",
+        good: () => bucketSet(),
+        bad: [
+            { what: "no lifecycle configuration", resources: () => bucketSet({ lifecycleRules: null }), message: /Bucket "logs" has no lifecycle configuration.*365 days/ },
+            { what: "objects kept too long", resources: () => bucketSet({ lifecycleRules: [{ id: "logs", status: "Enabled", filter: { prefix: "logs/" }, transitions: [{ days: 90, storageClass: "GLACIER" }], expiration: { days: 400 }, noncurrentVersionExpiration: { noncurrentDays: 30 } }] }), message: /keeps objects 400 days/ },
+            { what: "noncurrent versions kept", resources: () => bucketSet({ lifecycleRules: [{ id: "logs", status: "Enabled", filter: { prefix: "logs/" }, transitions: [{ days: 90, storageClass: "GLACIER" }], expiration: { days: 365 } }] }), message: /versioned but never expires noncurrent versions/ },
+            { what: "logs archived late", resources: () => bucketSet({ lifecycleRules: [{ id: "logs", status: "Enabled", filter: { prefix: "logs/" }, transitions: [{ days: 180, storageClass: "GLACIER" }], expiration: { days: 365 }, noncurrentVersionExpiration: { noncurrentDays: 30 } }] }), message: /does not move "logs\/" to Glacier in time.*day 90/ },
+        ],
+    },
+    {
+        policy: "ecr-repository-lifecycle-policy",
+        good: () => { const repo = res(T.repo, "app", { encryptionConfigurations: [{ encryptionType: "KMS" }] }); return [repo, link(res(T.repoLifecycle, "app-lifecycle", { policy: JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }, action: { type: "expire" } }] }) }), "repository", [repo], "app")]; },
+        bad: [
+            { what: "no lifecycle policy", resources: () => [res(T.repo, "app", { encryptionConfigurations: [{ encryptionType: "KMS" }] })], message: /Repository "app" has no lifecycle policy/ },
+            { what: "a policy without rules", resources: () => { const repo = res(T.repo, "app", {}); return [repo, link(res(T.repoLifecycle, "app-lifecycle", { policy: "{\"rules\":[]}" }), "repository", [repo], "app")]; }, message: /has no rules/ },
+        ],
+    },
+    {
+        policy: "aurora-backup-retention",
+        config: { minimumDays: 7 },
+        good: () => [res(T.cluster, "db", { engine: "aurora-postgresql", backupRetentionPeriod: 14 })],
+        bad: [
+            { what: "the default retention", resources: () => [res(T.cluster, "db", { engine: "aurora-postgresql" })], message: /Cluster "db" keeps backups 1 day\(s\) \(the RDS default\); set backupRetentionPeriod to at least 7/ },
+            { what: "too short", resources: () => [res(T.cluster, "db", { engine: "aurora-postgresql", backupRetentionPeriod: 3 })], message: /keeps backups 3 day\(s\)/ },
+        ],
+    },
+    {
+        policy: "rds-storage-encrypted-with-cmk",
+        good: () => { const key = res(T.key, "db-key", { enableKeyRotation: true }); key.computed = ["id", "arn"]; key.outputs.arn = "arn:aws:kms:ap-northeast-1:123456789012:key/db-key"; return [key, link(res(T.cluster, "db", { engine: "aurora-postgresql", storageEncrypted: true }), "kmsKeyId", [key], key.outputs.arn)]; },
+        bad: [
+            { what: "unencrypted storage", resources: () => [res(T.cluster, "db", { engine: "aurora-postgresql", storageEncrypted: false })], message: /Cluster "db" stores data unencrypted; set storageEncrypted: true/ },
+            { what: "the AWS-managed key", resources: () => [res(T.cluster, "db", { engine: "aurora-postgresql", storageEncrypted: true })], message: /AWS-managed aws\/rds key/ },
+        ],
+    },
+    {
+        policy: "rds-cluster-forces-tls",
+        good: () => { const pg = res(T.paramGroup, "db-params", { family: "aurora-postgresql16", parameters: [{ name: "rds.force_ssl", value: "1" }] }); return [pg, link(res(T.cluster, "db", { engine: "aurora-postgresql" }), "dbClusterParameterGroupName", [pg], "db-params")]; },
+        bad: [
+            { what: "force_ssl off", resources: () => { const pg = res(T.paramGroup, "db-params", { family: "aurora-postgresql16", parameters: [{ name: "rds.force_ssl", value: "0" }] }); return [pg, link(res(T.cluster, "db", { engine: "aurora-postgresql" }), "dbClusterParameterGroupName", [pg], "db-params")]; }, message: /set its parameter rds.force_ssl to "1" \(it is "0"\)/ },
+            { what: "the default parameter group", resources: () => [res(T.cluster, "db", { engine: "aurora-postgresql" })], message: /does not use a cluster parameter group from this stack/ },
+        ],
+    },
+    {
+        policy: "s3-bucket-encryption",
+        good: () => bucketSet(),
+        bad: [
+            { what: "no encryption configuration", resources: () => bucketSet({ sse: null }), message: /Bucket "logs" has no server-side encryption configuration/ },
+            { what: "a disallowed algorithm", resources: () => bucketSet({ sse: "none" }), message: /no default encryption rule with an allowed algorithm/ },
+        ],
+    },
+    {
+        policy: "s3-bucket-denies-insecure-transport",
+        good: () => bucketSet(),
+        bad: [
+            { what: "no bucket policy", resources: () => bucketSet({ policy: null }), message: /Bucket "logs" has no bucket policy/ },
+            { what: "no TLS deny", resources: () => bucketSet({ policy: { Effect: "Allow", Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject", Resource: "*" } }), message: /bucket policy allows plain HTTP/ },
+        ],
+    },
+    {
+        policy: "kms-key-rotation",
+        good: () => [res(T.key, "db-key", { enableKeyRotation: true, rotationPeriodInDays: 365 }), res(T.key, "signing", { customerMasterKeySpec: "RSA_2048", keyUsage: "SIGN_VERIFY" })],
+        bad: [
+            { what: "no rotation", resources: () => [res(T.key, "db-key", {})], message: /Key "db-key" never rotates; set enableKeyRotation: true/ },
+            { what: "a long rotation period", resources: () => [res(T.key, "db-key", { enableKeyRotation: true, rotationPeriodInDays: 730 })], message: /rotates every 730 days/ },
+        ],
+    },
+    {
+        policy: "sns-topic-encrypted",
+        good: () => { const key = res(T.key, "alerts-key", { enableKeyRotation: true }); return [key, link(res(T.topic, "critical", {}), "kmsMasterKeyId", [key])]; },
+        bad: [
+            { what: "no encryption", resources: () => [res(T.topic, "critical", {})], message: /Topic "critical" is not encrypted/ },
+            { what: "the AWS-managed key", resources: () => [res(T.topic, "critical", { kmsMasterKeyId: "alias/aws/sns" })], message: /AWS-managed key alias\/aws\/sns, which CloudWatch alarms cannot use/ },
+        ],
+    },
+    {
+        policy: "ecr-repository-encrypted",
+        good: () => [res(T.repo, "app", { encryptionConfigurations: [{ encryptionType: "KMS" }] })],
+        bad: [{ what: "implicit encryption", resources: () => [res(T.repo, "app", {})], message: /Repository "app" does not declare its encryption/ }],
+    },
+    {
+        policy: "alb-listener-https",
+        good: () => [
+            res(T.listener, "https", { protocol: "HTTPS", port: 443, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }),
+            res(T.listener, "http", { protocol: "HTTP", port: 80, defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] }),
+        ],
+        bad: [
+            { what: "an HTTP forward", resources: () => [res(T.listener, "http", { protocol: "HTTP", port: 80, defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] })], message: /Listener "http" serves plain HTTP; make its only default action a redirect to HTTPS/ },
+            { what: "a TLS 1.0 policy", resources: () => [res(T.listener, "https", { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: [] })], message: /sslPolicy ELBSecurityPolicy-2016-08, which allows TLS below 1.2/ },
+            { what: "no ssl policy", resources: () => [res(T.listener, "https", { protocol: "HTTPS", defaultActions: [] })], message: /has no sslPolicy/ },
+        ],
+    },
+    {
+        policy: "ecs-task-no-plaintext-secrets",
+        good: () => [res(T.taskDef, "api", { family: "api", containerDefinitions: JSON.stringify([{ name: "app", environment: [{ name: "LOG_LEVEL", value: "INFO" }, { name: "DB_SECRET_ARN", value: "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:db" }], secrets: [{ name: "DB_PASSWORD", valueFrom: "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:db:password::" }] }]) })],
+        bad: [
+            { what: "a plaintext password", resources: () => [res(T.taskDef, "api", { family: "api", containerDefinitions: JSON.stringify([{ name: "app", environment: [{ name: "DB_PASSWORD", value: "hunter2" }] }]) })], message: /TaskDefinition "api" container "app" passes DB_PASSWORD as a plaintext environment variable/ },
+            { what: "credentials in a URL", resources: () => [res(T.taskDef, "api", { family: "api", containerDefinitions: JSON.stringify([{ name: "app", environment: [{ name: "DATABASE_URL", value: "postgresql://admin:hunter2@db:5432/app" }] }]) })], message: /puts credentials in the URL of environment variable DATABASE_URL/ },
+        ],
+    },
+    {
+        policy: "no-nat-or-egress-only-gateway",
+        good: () => network(),
+        bad: [
+            { what: "a NAT gateway", resources: () => network((n) => { n.nat = link(res(T.nat, "nat", { connectivityType: "public" }), "subnetId", [n.pubSubnet]); }), message: /NatGateway "nat" would give private subnets a path to the internet/ },
+            { what: "an egress-only internet gateway", resources: () => network((n) => { n.eigw = link(res(T.eigw, "eigw", {}), "vpcId", [n.vpc]); }), message: /EgressOnlyInternetGateway "eigw"/ },
+        ],
+    },
+    {
+        policy: "internet-routes-only-in-public-subnets",
+        good: () => network(),
+        bad: [
+            { what: "a private default route to NAT", resources: () => network((n) => { n.nat = link(res(T.nat, "nat", {}), "subnetId", [n.pubSubnet]); n.natRoute = link(link(res(T.route, "private-default", { destinationCidrBlock: "0.0.0.0/0" }), "routeTableId", [n.privRt]), "natGatewayId", [n.nat]); }), message: /Route "private-default" in RouteTable "private-rt" sends 0.0.0.0\/0 to a NAT gateway/ },
+            { what: "a private subnet on the public table", resources: () => network((n) => { n.privAssoc = link(link(res(T.assoc, "private-1-rta", {}), "subnetId", [n.privSubnet]), "routeTableId", [n.pubRt]); }), message: /associated with Subnet "private-1", which is not a public subnet/ },
+            { what: "an inline IPv6 default route", resources: () => network((n) => { link(n.privRt, "routes", [n.igw], [{ ipv6CidrBlock: "::/0", gatewayId: n.igw.id }]); }), message: /RouteTable "private-rt" routes ::\/0 to the internet gateway but is associated with Subnet "private-1"/ },
+        ],
+    },
+    {
+        policy: "ecs-service-private-networking",
+        good: () => network(),
+        bad: [
+            { what: "a public IP", resources: () => network((n) => { n.service.inputs.networkConfiguration.assignPublicIp = true; }), message: /Service "api" gives its tasks public IPs/ },
+            { what: "a public subnet", resources: () => network((n) => { n.service = link(res(T.service, "api", {}), "networkConfiguration", [n.pubSubnet], { assignPublicIp: false, subnets: [n.pubSubnet.id] }); }), message: /runs in Subnet "public-1", which routes to the internet through RouteTable "public-rt"/ },
+            { what: "no network configuration", resources: () => network((n) => { n.service = res(T.service, "api", { launchType: "EC2" }); }), message: /has no networkConfiguration/ },
+        ],
+    },
+    {
+        policy: "security-group-no-egress-anywhere",
+        good: () => network((n) => { n.rule = link(res(T.egressRule, "to-endpoints", { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "10.0.0.0/16" }), "securityGroupId", [n.sg]); }),
+        bad: [
+            { what: "a rule to 0.0.0.0/0", resources: () => network((n) => { n.rule = link(res(T.egressRule, "anywhere", { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }), "securityGroupId", [n.sg]); }), message: /SecurityGroupEgressRule "anywhere" allows egress to 0.0.0.0\/0/ },
+            { what: "an inline ::/0 egress", resources: () => network((n) => { set(n.sg, "egress", [{ protocol: "-1", fromPort: 0, toPort: 0, ipv6CidrBlocks: ["::/0"] }]); }), message: /SecurityGroup "service-sg" allows egress to ::\/0/ },
+            { what: "an egress SecurityGroupRule", resources: () => network((n) => { n.rule = link(res(T.sgRule, "half", { type: "egress", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/1", "128.0.0.0/1"] }), "securityGroupId", [n.sg]); }), message: /SecurityGroupRule "half" allows egress to 0.0.0.0\/1/ },
+        ],
+    },
+    {
+        policy: "vpc-endpoints-required",
+        good: () => network(),
+        bad: [
+            { what: "the logs endpoint removed", resources: () => network((n) => { delete n.logs; }), message: /Vpc "vpc" has no logs interface endpoint/ },
+            { what: "private DNS off", resources: () => network((n) => { set(n["ecr.api"], "privateDnsEnabled", false); }), message: /VpcEndpoint "ecr-api" has private DNS off.*set privateDnsEnabled: true/ },
+            { what: "the S3 gateway detached from a private table", resources: () => network((n) => { link(n.s3, "routeTableIds", [], []); n.s3.propertyDependencies.routeTableIds = []; }), message: /VpcEndpoint "s3" is not attached to RouteTable "private-rt"/ },
+            { what: "no S3 gateway", resources: () => network((n) => { delete n.s3; }), message: /Vpc "vpc" has no s3 gateway endpoint/ },
+        ],
+    },
+    {
+        policy: "rds-instance-not-publicly-accessible",
+        good: () => [res(T.instance, "db-writer", { instanceClass: "db.t4g.medium", engine: "aurora-postgresql", publiclyAccessible: false })],
+        bad: [{ what: "a public instance", resources: () => [res(T.instance, "db-writer", { instanceClass: "db.t4g.medium", engine: "aurora-postgresql", publiclyAccessible: true })], message: /ClusterInstance "db-writer" is publicly accessible; set publiclyAccessible: false/ }],
+    },
+    {
+        policy: "subnet-no-public-ip-on-launch",
+        good: () => network(),
+        bad: [{ what: "public IPs on launch", resources: () => network((n) => { set(n.pubSubnet, "mapPublicIpOnLaunch", true); }), message: /Subnet "public-1" maps public IPs on launch/ }],
+    },
+];
+
+describe("policy pack: each policy through the analyzer", function () {
+    this.timeout(120_000);
+    const session = useAnalyzer();
+
+    it("has a case here for every policy the pack serves", () => {
+        assert.deepEqual(cases.map((c) => c.policy).sort(), session().info.policies.map((p) => p.name).sort());
+    });
+
+    for (const c of cases) {
+        describe(c.policy, () => {
+            const config = () => packConfig(session(), undefined, c.config ? { [c.policy]: { properties: c.config } } : {});
+
+            it("passes the compliant resources", async () => {
+                const found = (await violationsOf(session(), planOf("test", c.good()), config())).filter((v) => v.policyName === c.policy);
+                assert.deepEqual(found, [], show(found));
+            });
+
+            for (const bad of c.bad) {
+                // Values a first preview cannot know (JSON embedding an ARN) are only checked once known.
+                const modes: ValueMode[] = bad.knownOnly ? ["known"] : ["preview", "known"];
+                for (const mode of modes) {
+                    it(`catches ${bad.what} (${mode === "preview" ? "first preview" : "known values"})`, async () => {
+                        const found = (await violationsOf(session(), planOf("test", bad.resources()), config(), [mode])).filter((v) => v.policyName === c.policy);
+                        assert.ok(found.some((v) => bad.message.test(v.message) && v.enforcementLevel === "mandatory" && v.urn?.startsWith("urn:pulumi:test::")),
+                            `expected a mandatory ${c.policy} violation matching ${bad.message}, got:\n${show(found)}`);
+                    });
+                }
+            }
+        });
+    }
+});

@@ -1,0 +1,88 @@
+// Evaluates a saved plan JSON (from `npm run preview:offline -- --stack S --json FILE`) against the
+// policy pack, the way the offline preview does, so a plan can be edited and checked again.
+//
+//   npm run policy:check -- PLAN.json [--policy-pack DIR] [--policy-pack-config FILE] [--values preview|known|both]
+//
+// Exit status: 0 without mandatory violations, 1 with any, 2 when the check could not run.
+import * as fs from "fs";
+import * as path from "path";
+import type { Plan } from "./plan";
+import { PolicyConfigError } from "./policy-config";
+import { evaluatePolicies, formatViolations, PolicyPackError } from "./policy-analyzer";
+import type { ValueMode } from "./policy-unknowns";
+
+const USAGE = "usage: npm run policy:check -- PLAN.json [--policy-pack DIR] [--policy-pack-config FILE] [--values preview|known|both]";
+
+class UsageError extends Error {}
+
+export interface CheckOptions {
+    plan: string;
+    policyPack: string;
+    policyPackConfig?: string;
+    values: ValueMode | "both";
+}
+
+export function parseArgs(argv: string[]): CheckOptions {
+    let plan: string | undefined;
+    const opts: Partial<CheckOptions> = { policyPack: "policy-pack", values: "both" };
+    for (let i = 0; i < argv.length; i++) {
+        const flag = argv[i];
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+            return v;
+        };
+        switch (flag) {
+            case "--policy-pack": opts.policyPack = value(); break;
+            case "--policy-pack-config": opts.policyPackConfig = value(); break;
+            case "--values": {
+                const v = value();
+                if (v !== "preview" && v !== "known" && v !== "both") throw new UsageError(`--values must be preview, known or both, not ${v}`);
+                opts.values = v;
+                break;
+            }
+            default:
+                if (flag.startsWith("--") || plan !== undefined) throw new UsageError(`unexpected argument ${flag}`);
+                plan = flag;
+        }
+    }
+    if (!plan) throw new UsageError("a plan JSON file is required");
+    return { ...opts, plan } as CheckOptions;
+}
+
+function readPlan(file: string): Plan {
+    let plan: Plan;
+    try {
+        plan = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new UsageError(`cannot read plan ${file}: ${(err as Error).message}`);
+    }
+    if (!plan || !Array.isArray(plan.resources) || typeof plan.stack !== "string") {
+        throw new UsageError(`${file} is not a plan (expected { project, stack, resources: [...] })`);
+    }
+    return plan;
+}
+
+async function main(argv: string[]): Promise<number> {
+    const opts = parseArgs(argv);
+    const plan = readPlan(opts.plan);
+    // Like the offline preview: the stack's own config file next to the pack, unless one is given.
+    const stackConfig = path.join(opts.policyPack, `${plan.stack}.json`);
+    const configFile = opts.policyPackConfig ?? (fs.existsSync(stackConfig) ? stackConfig : undefined);
+    const result = await evaluatePolicies(plan, { packDir: opts.policyPack, configFile, values: opts.values });
+    console.log(`Checking ${opts.plan} (${plan.project}/${plan.stack}, ${plan.resources.length} resources)\n`);
+    console.log(formatViolations(result, plan));
+    return result.mandatoryCount > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (err) => {
+            if (err instanceof UsageError) console.error(`error: ${err.message}\n${USAGE}`);
+            else if (err instanceof PolicyPackError || err instanceof PolicyConfigError) console.error(`error: ${err.message}`);
+            else console.error(`error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+            process.exit(2);
+        },
+    );
+}
