@@ -341,8 +341,8 @@ export function formatViolations(result: PolicyResult, plan: Plan): string {
         for (const v of vs) {
             const r = plan.resources.find((x) => x.urn === v.urn);
             lines.push(`        - [${v.enforcementLevel}]  ${v.policyName}${r ? `  (${r.type}: ${r.name})` : ""}`);
-            if (v.description) lines.push(`          ${v.description}`);
-            lines.push(`          ${v.message}`);
+            // The SDK already puts the policy's description on the message's first line, as the CLI prints it.
+            for (const line of v.message.split("\n")) lines.push(`          ${line}`);
         }
     }
     lines.push("", `${result.advisoryCount} advisory violations`, `${result.mandatoryCount} mandatory violations`);
