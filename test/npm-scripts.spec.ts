@@ -5,6 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse as parseYaml } from "yaml";
 import {
     buildInvocation, CommandError, COMMANDS, DESTROY_PROTECTED_FLAG, OVERRIDE_POLICY_PACK_FLAG,
     projectOnDisk, ProjectView,
@@ -182,5 +183,47 @@ describe("npm scripts wrapping the Pulumi CLI", () => {
             assert.equal(result.stdout, "");
             assert.match(result.stderr, /^error: refusing to destroy stack prod/);
         });
+    });
+});
+
+describe("the deploy guide (README)", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const start = readme.indexOf("## Deploying for real");
+    const end = readme.indexOf("\n## ", readme.indexOf("## Cost"));
+    const guide = readme.slice(start, end < 0 ? undefined : end);
+    const exported = new Set([...fs.readFileSync(path.join(ROOT, "index.ts"), "utf8").matchAll(/^export const (\w+)/gm)].map((m) => m[1]));
+    const settings = new Set(Object.keys((parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: object }).config));
+
+    it("has its sections", () => {
+        assert.ok(start >= 0, "no Deploying for real section");
+        for (const heading of ["## Troubleshooting", "## Cost"]) assert.ok(guide.includes(heading), `no ${heading} section`);
+    });
+
+    it("runs the npm scripts only in ways the wrapper accepts (prod destroy only with its escape flag)", () => {
+        const uses = [...guide.matchAll(/npm run (preview|up|destroy) -- ([^`\n]*)/g)];
+        assert.ok(uses.length >= 4, "the guide should show preview, up and destroy");
+        for (const [text, command, rest] of uses) {
+            const args = rest.split(/\s+/).filter(Boolean);
+            const cut = args.findIndex((a) => a.startsWith("#") || a.startsWith("("));
+            const given = cut < 0 ? args : args.slice(0, cut);
+            const inv = () => buildInvocation(command, given, real);
+            if (command === "destroy" && given.includes("prod") && !given.includes(DESTROY_PROTECTED_FLAG)) {
+                assert.throws(inv, CommandError, `${text} should be shown as refused`);
+            } else {
+                assert.doesNotThrow(inv, `${text}`);
+            }
+        }
+    });
+
+    it("names only stack outputs that index.ts exports", () => {
+        const named = [...guide.matchAll(/pulumi stack output (\w+)/g)].map((m) => m[1]);
+        assert.ok(named.length > 0);
+        for (const name of named) assert.ok(exported.has(name), `the guide reads output ${name}, which index.ts does not export`);
+    });
+
+    it("names only settings that Pulumi.yaml declares", () => {
+        const keys = [...guide.matchAll(/pulumi config (?:set|get|rm)(?: --stack \w+)?(?: --path)? '?([A-Za-z]+)/g)].map((m) => m[1]);
+        assert.ok(keys.length > 0);
+        for (const key of keys) assert.ok(settings.has(key), `the guide sets ${key}, which Pulumi.yaml does not declare`);
     });
 });
