@@ -93,6 +93,13 @@ describe("policy pack config files", () => {
         });
     }
 
+    it("are documented: the README's Policy pack section names every policy", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("\n## Policy pack"));
+        assert.ok(section.length > 1, "README has no ## Policy pack section");
+        for (const p of allPolicies) assert.ok(section.includes(`\`${p.name}\``), `README does not explain ${p.name}`);
+    });
+
     it("keeps the prod backup floor at the 7 days config.ts demands of protected stacks", () => {
         assert.equal(loadPolicyPackConfig(path.join(PACK_DIR, "prod.json"))["aurora-backup-retention"].properties?.minimumDays, 7);
     });
