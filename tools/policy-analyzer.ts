@@ -213,25 +213,24 @@ function provider(r: AnalyzerResource): pb.AnalyzerProviderResource | undefined 
     return p;
 }
 
-function analyzeRequest(r: AnalyzerResource): pb.AnalyzeRequest {
-    const req = new pb.AnalyzeRequest();
-    req.setUrn(r.urn);
-    req.setType(r.type);
-    req.setName(r.name);
-    req.setProperties(Struct.fromJavaScript(r.properties as any));
-    req.setOptions(options(r));
+/** The fields Analyze's request and AnalyzeStack's resources share. */
+function describeTo<M extends pb.AnalyzeRequest | pb.AnalyzerResource>(msg: M, r: AnalyzerResource): M {
+    msg.setUrn(r.urn);
+    msg.setType(r.type);
+    msg.setName(r.name);
+    msg.setProperties(Struct.fromJavaScript(r.properties as any));
+    msg.setOptions(options(r));
     const p = provider(r);
-    if (p) req.setProvider(p);
-    return req;
+    if (p) msg.setProvider(p);
+    return msg;
+}
+
+function analyzeRequest(r: AnalyzerResource): pb.AnalyzeRequest {
+    return describeTo(new pb.AnalyzeRequest(), r);
 }
 
 function stackResource(r: AnalyzerResource): pb.AnalyzerResource {
-    const res = new pb.AnalyzerResource();
-    res.setUrn(r.urn);
-    res.setType(r.type);
-    res.setName(r.name);
-    res.setProperties(Struct.fromJavaScript(r.properties as any));
-    res.setOptions(options(r));
+    const res = describeTo(new pb.AnalyzerResource(), r);
     res.setParent(r.parent ?? "");
     res.setDependenciesList(r.dependencies ?? []);
     const deps = res.getPropertydependenciesMap();
@@ -241,8 +240,6 @@ function stackResource(r: AnalyzerResource): pb.AnalyzerResource {
         d.setUrnsList(urns);
         deps.set(prop, d);
     }
-    const p = provider(r);
-    if (p) res.setProvider(p);
     return res;
 }
 
