@@ -3,6 +3,7 @@ import { loadSettings } from "./config";
 import { Network } from "./components/network";
 import { Aurora } from "./components/aurora";
 import { LogPipeline } from "./components/log-pipeline";
+import { Service } from "./components/service";
 
 const settings = loadSettings();
 
@@ -49,3 +50,39 @@ export const dbPort = database.port;
 export const dbName = database.databaseName;
 export const dbSecretArn = database.secretArn;
 export const dbClusterIdentifier = database.clusterIdentifier;
+
+// The API: ECS Fargate tasks (app + FireLens router) behind the ALB and WAF, scaled on CPU and memory.
+const service = new Service("backend-api", {
+    ...settings.service,
+    stack: settings.stack,
+    region: settings.region,
+    protect: settings.protection.protectStatefulResources,
+    logRetentionDays: settings.network.logRetentionDays,
+    vpcId: network.vpcId,
+    publicSubnetIds: network.publicSubnetIds,
+    privateSubnetIds: network.privateSubnetIds,
+    endpointSecurityGroupId: network.endpointSecurityGroupId,
+    s3PrefixListId: network.s3PrefixListId,
+    dbHost: database.writerEndpoint,
+    dbPort: database.port,
+    dbName: database.databaseName,
+    dbSecretArn: database.secretArn,
+    dbKmsKeyArn: database.kmsKeyArn,
+    dbSecurityGroupId: database.securityGroupId,
+    logBucketName: logs.bucketName,
+    albAccessLogPrefix: logs.albAccessLogPrefix,
+    routerImage: logs.imageRef,
+    routerEnvironment: logs.routerEnvironment,
+    routerLogGroupName: logs.routerLogGroupName,
+    taskRoleStatements: logs.taskRoleStatements,
+    executionRoleStatements: logs.executionRoleStatements,
+});
+database.allowClient("service-tasks", service.taskSecurityGroupId);
+
+export const serviceUrl = service.url;
+export const albDnsName = service.albDnsName;
+export const backendRepositoryUrl = service.repositoryUrl;
+export const ecsClusterName = service.clusterName;
+export const ecsServiceName = service.serviceName;
+export const taskSecurityGroupId = service.taskSecurityGroupId;
+export const webAclArn = service.webAclArn;

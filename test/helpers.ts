@@ -9,10 +9,20 @@ export type { RecordedResource } from "../tools/mock-harness";
 
 export type StackName = "dev" | "prod";
 
+/**
+ * Overrides of fully qualified config keys, as the CLI would pass them; `undefined` removes a key
+ * the stack file sets (like deleting the line).
+ */
+export type ConfigOverrides = Record<string, string | undefined>;
+
 /** The validated settings of a stack, read from Pulumi.yaml + Pulumi.<stack>.yaml like the CLI does. */
-export function stackSettings(stack: StackName, overrides: Record<string, string> = {}): Settings {
-    const cfg = readStackConfig(stack);
-    return parseSettings({ stack, values: { ...cfg.values, ...overrides } });
+export function stackSettings(stack: StackName, overrides: ConfigOverrides = {}): Settings {
+    const values: Record<string, string> = { ...readStackConfig(stack).values };
+    for (const [key, value] of Object.entries(overrides)) {
+        if (value === undefined) delete values[key];
+        else values[key] = value;
+    }
+    return parseSettings({ stack, values });
 }
 
 export interface Run<T> {
@@ -25,7 +35,7 @@ export interface Run<T> {
  * Builds `build(settings)` under fresh mocks for the stack and waits for every registration.
  * Each call starts a new mock monitor, so specs do not see each other's resources.
  */
-export async function runUnderMocks<T>(stack: StackName, build: (settings: Settings) => T, overrides: Record<string, string> = {}): Promise<Run<T>> {
+export async function runUnderMocks<T>(stack: StackName, build: (settings: Settings) => T, overrides: ConfigOverrides = {}): Promise<Run<T>> {
     const settings = stackSettings(stack, overrides);
     const recorder = await installMocks({ project: settings.project, stack, region: settings.region, config: readStackConfig(stack).values });
     const result = build(settings);

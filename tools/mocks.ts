@@ -47,6 +47,7 @@ const STATE: Record<string, StateMaker> = {
     },
     "aws:ec2/flowLog:FlowLog": (n, _i, c) => { const id = `fl-${hex(n, 17)}`; return { id, state: { arn: arn(c, "ec2", `vpc-flow-log/${id}`) } }; },
     "aws:cloudwatch/logGroup:LogGroup": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: name, state: { name, arn: arn(c, "logs", `log-group:${name}`) } }; },
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": (n, i) => ({ id: String(i.resourceArn ?? i.policyName ?? n), state: { policyScope: i.resourceArn ? "RESOURCE" : "ACCOUNT" } }),
     "aws:iam/role:Role": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: name, state: { name, arn: arn(c, "iam", `role/${name}`, false), uniqueId: `AROA${hex(n, 17).toUpperCase()}` } }; },
     "aws:iam/rolePolicy:RolePolicy": (n, i) => ({ id: `${i.role}:${i.name ?? n}`, state: { name: i.name ?? n } }),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (n) => ({ id: `${n}-${hex(n, 8)}`, state: {} }),
