@@ -6,6 +6,7 @@ import {
     FIRELENS_OPTIONS,
     ROUTER_GRACE_SECONDS,
     ROUTER_MEMORY_RESERVATION_MIB,
+    ROUTER_MONITORING_PORT,
 } from "../fluent-bit/contract";
 
 /** Name of the FireLens log router container. */
@@ -18,7 +19,7 @@ export const ROUTER_STOP_TIMEOUT_SECONDS = ROUTER_GRACE_SECONDS + 5;
 export const ROUTER_PORTS: readonly number[] = [
     24224, // FireLens' forward input (TCP)
     8877, // FireLens' health-check TCP input (127.0.0.1)
-    2020, // Fluent Bit's monitoring server, when a config enables it
+    ROUTER_MONITORING_PORT, // Fluent Bit's monitoring server (the health check)
 ];
 
 /**
@@ -32,20 +33,14 @@ export const ROUTER_FIRELENS_OPTIONS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The router's health check. FireLens generates a TCP input on 127.0.0.1:8877 (tag
- * `firelens-healthcheck`, discarded by its own null output), so sending one record there proves
- * Fluent Bit is up and accepting input, with no setting in our config. `nc` ships in the AWS for
- * Fluent Bit 2.x image (Amazon Linux 2; its runtime Dockerfile installs it); /bin/sh is bash
- * there. AWS reports rare false failures of this check, and the router is essential: it takes
- * three misses in a row (30 s) before the task is replaced.
- *
- * AWS now recommends the "uptime" check instead (`curl -f http://127.0.0.1:2020/api/v1/uptime`),
- * which needs `HTTP_Server On` in the config's [SERVICE] section; fluent-bit/extra.conf does not
- * turn it on. The 3.x images (Amazon Linux 2023, built from scratch) have curl but no nc: moving
- * the Dockerfile to 3.x requires switching to the uptime check at the same time.
+ * The router's health check: Fluent Bit's monitoring server answers /api/v1/uptime while the
+ * process is responsive. AWS recommends this "uptime" check for FireLens; the older TCP check on
+ * FireLens' 8877 input reports rare false failures, and the 3.x images lack its `nc`. curl ships
+ * in the AWS for Fluent Bit image (AWS's own example uses it). The router is essential: three
+ * misses in a row (30 s) before the task is replaced.
  */
 export const ROUTER_HEALTH_CHECK = {
-    command: ["CMD-SHELL", `echo '{"health": "check"}' | nc 127.0.0.1 8877 || exit 1`],
+    command: ["CMD-SHELL", `curl -fs http://127.0.0.1:${ROUTER_MONITORING_PORT}/api/v1/uptime || exit 1`],
     // Docker runs the first check one interval after start, and the app waits for it (HEALTHY).
     interval: 10,
     timeout: 5,

@@ -95,6 +95,13 @@ export const ROUTER_MEMORY_RESERVATION_MIB = 50;
 export const ROUTER_GRACE_SECONDS = 25;
 
 /**
+ * Port of Fluent Bit's monitoring server (`HTTP_Server On` in extra.conf, loopback only). The
+ * router's container health check asks its /api/v1/uptime path, the check AWS recommends for
+ * FireLens (the older TCP check on FireLens' 8877 input reports false failures).
+ */
+export const ROUTER_MONITORING_PORT = 2020;
+
+/**
  * Root of the router's on-disk buffers (filesystem chunks and the S3 store).
  * Must be writable: mount a volume here if the root filesystem is read-only.
  */

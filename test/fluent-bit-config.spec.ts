@@ -21,6 +21,7 @@ import {
     ROUTER_ENV_NAMES,
     ROUTER_GRACE_SECONDS,
     ROUTER_MEMORY_RESERVATION_MIB,
+    ROUTER_MONITORING_PORT,
     S3_KEY_PREFIX,
     entryValue,
     entryValues,
@@ -326,6 +327,12 @@ describe("fluent-bit/extra.conf (FireLens custom config)", () => {
         assert.equal(required(service(), "Parsers_File"), PARSERS_PATH);
         assert.equal(Number(required(service(), "Flush")), 1);
         assert.equal(Number(required(service(), "Grace")), ROUTER_GRACE_SECONDS);
+    });
+
+    it("serves the monitoring API the router's health check asks, on loopback only", () => {
+        assert.equal(required(service(), "HTTP_Server"), "On");
+        assert.equal(required(service(), "HTTP_Listen"), "127.0.0.1");
+        assert.equal(Number(required(service(), "HTTP_Port")), ROUTER_MONITORING_PORT);
     });
 
     it("reads only environment variables the task definition provides, and uses all of them", () => {

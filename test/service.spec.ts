@@ -435,7 +435,7 @@ for (const stack of ["dev", "prod"] as const) {
                 it("reserves 50 MiB, outlives Fluent Bit's 25 s grace on stop, and health-checks FireLens' TCP input", () => {
                     assert.equal(router.memoryReservation, 50);
                     assert.ok(router.stopTimeout > 25 && router.stopTimeout <= 120, `stopTimeout ${router.stopTimeout}`);
-                    assert.deepEqual(router.healthCheck.command, ["CMD-SHELL", `echo '{"health": "check"}' | nc 127.0.0.1 8877 || exit 1`]);
+                    assert.deepEqual(router.healthCheck.command, ["CMD-SHELL", "curl -fs http://127.0.0.1:2020/api/v1/uptime || exit 1"]);
                     assert.deepEqual([router.healthCheck.interval, router.healthCheck.timeout, router.healthCheck.retries], [10, 5, 3]);
                     assert.equal(router.portMappings, undefined, "FireLens' 24224 is never published");
                 });
