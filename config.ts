@@ -349,8 +349,11 @@ function crossCheck(s: Settings, say: (key: string, value: unknown, message: str
         say(k("appImageTag"), sv.appImageTag,
             "set exactly one of appImage (a full image URI) and appImageTag (a tag in this stack's backend repository)");
     }
-    if (sv.appImage !== undefined && !/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(sv.appImage)) {
-        say(k("appImage"), sv.appImage, "is not an image URI with a tag or digest (registry/repository:tag or @sha256:…)");
+    // The tasks have no internet route: only this region's private ECR is reachable (through the endpoints).
+    const ecrImage = new RegExp(`^\\d{12}\\.dkr\\.ecr\\.${s.region.replace(/-/g, "\\-")}\\.amazonaws\\.com/[a-z0-9._/-]+(:[\\w.-]+|@sha256:[0-9a-f]{64})$`);
+    if (sv.appImage !== undefined && !ecrImage.test(sv.appImage)) {
+        say(k("appImage"), sv.appImage,
+            `must be a private ECR image in ${s.region} with a tag or digest (<account>.dkr.ecr.${s.region}.amazonaws.com/<repository>:<tag>): the tasks reach no other registry`);
     }
     const memories = FARGATE_CPU_MEMORY[sv.taskCpu];
     if (!memories) {

@@ -102,7 +102,10 @@ describe("stack settings", () => {
             rejects({ "backend-infra:certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-0123456789ab" },
                 "backend-infra:certificateArn", /in the stack's region ap-northeast-1/));
         it("both an image URI and a tag", () =>
-            rejects({ "backend-infra:appImage": "public.ecr.aws/acme/backend:1.2.3" }, "backend-infra:appImageTag", /exactly one of appImage/));
+            rejects({ "backend-infra:appImage": "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/backend:1.2.3" }, "backend-infra:appImageTag", /exactly one of appImage/));
+        it("an image the private subnets cannot reach", () =>
+            rejects({ "backend-infra:appImage": "public.ecr.aws/acme/backend:1.2.3", "backend-infra:appImageTag": undefined },
+                "backend-infra:appImage", /must be a private ECR image in ap-northeast-1/));
         it("a malformed e-mail in the alert list", () =>
             rejects({ "backend-infra:alertEmails": JSON.stringify(["ops@example.com", "not-an-address"]) }, "backend-infra:alertEmails", /"not-an-address": is not an e-mail address \(item 1\)/));
         it("a single task in prod", () => rejects({ "backend-infra:desiredCount": "1", "backend-infra:minTaskCount": "1" }, "backend-infra:desiredCount", /at least 2/, "prod"));
