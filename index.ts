@@ -4,6 +4,7 @@ import { Network } from "./components/network";
 import { Aurora } from "./components/aurora";
 import { LogPipeline } from "./components/log-pipeline";
 import { Service } from "./components/service";
+import { Alerts } from "./components/alerts";
 
 const settings = loadSettings();
 
@@ -86,3 +87,25 @@ export const ecsClusterName = service.clusterName;
 export const ecsServiceName = service.serviceName;
 export const taskSecurityGroupId = service.taskSecurityGroupId;
 export const webAclArn = service.webAclArn;
+
+// Alarms, dashboard and ECS events, bound to the dimensions the Service, Aurora and LogPipeline publish.
+const alerts = new Alerts("backend", {
+    ...settings.alerts,
+    stack: settings.stack,
+    region: settings.region,
+    protect: settings.protection.protectStatefulResources,
+    albArnSuffix: service.albArnSuffix,
+    targetGroupArnSuffix: service.targetGroupArnSuffix,
+    clusterName: service.clusterName,
+    clusterArn: service.clusterArn,
+    serviceName: service.serviceName,
+    dbClusterIdentifier: database.clusterIdentifier,
+    dbWriterInstanceIdentifier: database.writerInstanceIdentifier,
+    dbReaderInstanceIdentifiers: database.readerInstanceIdentifiers,
+    errorLogGroupName: logs.errorLogGroupName,
+});
+
+export const alertsCriticalTopicArn = alerts.criticalTopicArn;
+export const alertsWarningTopicArn = alerts.warningTopicArn;
+export const alertsDashboardName = alerts.dashboardName;
+export const alarmNames = alerts.alarmNames;
