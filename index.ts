@@ -98,6 +98,7 @@ const alerts = new Alerts("backend", {
     targetGroupArnSuffix: service.targetGroupArnSuffix,
     clusterName: service.clusterName,
     clusterArn: service.clusterArn,
+    serviceArn: service.serviceArn,
     serviceName: service.serviceName,
     dbClusterIdentifier: database.clusterIdentifier,
     dbWriterInstanceIdentifier: database.writerInstanceIdentifier,

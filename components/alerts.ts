@@ -71,12 +71,8 @@ export interface AlertsArgs {
     clusterArn: pulumi.Input<string>;
     /** ECS service name, the dimension ServiceName; task events carry it as group `service:<name>`. */
     serviceName: pulumi.Input<string>;
-    /**
-     * ECS service ARN, matched by the deployment rule (the event's `resources`). Default: derived
-     * from clusterArn and serviceName in the long format (`…:service/<cluster>/<service>`) that every
-     * service created since 2021 has.
-     */
-    serviceArn?: pulumi.Input<string>;
+    /** ECS service ARN, matched by the deployment rule (the event's `resources`). */
+    serviceArn: pulumi.Input<string>;
     /** Aurora DBClusterIdentifier; alarms use it with Role WRITER / READER. */
     dbClusterIdentifier: pulumi.Input<string>;
     /** DBInstanceIdentifier of the instance created as writer (dashboard only: roles swap after a failover). */
@@ -85,13 +81,6 @@ export interface AlertsArgs {
     dbReaderInstanceIdentifiers: pulumi.Input<string[]>;
     /** The CloudWatch Logs group that receives only ERROR+ records; the metric filter counts its events. */
     errorLogGroupName: pulumi.Input<string>;
-}
-
-/** The long-format ARN of service `serviceName` in the cluster `clusterArn` names. */
-export function ecsServiceArn(clusterArn: string, serviceName: string): string {
-    const m = /^(arn:[^:]+:ecs:[^:]+:\d{12}:)cluster\/([^/]+)$/.exec(clusterArn);
-    if (!m) throw new Error(`Alerts: clusterArn "${clusterArn}" is not an ECS cluster ARN (arn:<partition>:ecs:<region>:<account>:cluster/<name>)`);
-    return `${m[1]}service/${m[2]}/${serviceName}`;
 }
 
 /** Problems with the arguments, before any resource exists; empty when they are fine. */
@@ -414,9 +403,7 @@ export class Alerts extends pulumi.ComponentResource {
         const deploymentFailed = new aws.cloudwatch.EventRule(`${name}-deployment-failed`, {
             name: `${prefix}-deployment-failed`,
             description: `${prefix}: an ECS deployment of the service failed (deployment circuit breaker)`,
-            eventPattern: pulumi.all([args.serviceArn, args.clusterArn, args.serviceName])
-                .apply(([serviceArn, clusterArn, serviceName]) =>
-                    JSON.stringify(deploymentFailedPattern(serviceArn ?? ecsServiceArn(clusterArn, serviceName)))),
+            eventPattern: pulumi.output(args.serviceArn).apply((serviceArn) => JSON.stringify(deploymentFailedPattern(serviceArn))),
         }, parent);
         const deploymentFailedInput = pulumi.output(args.serviceName)
             .apply((serviceName) => deploymentFailedTransformer(prefix, serviceName, args.region));

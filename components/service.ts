@@ -195,6 +195,8 @@ export class Service extends pulumi.ComponentResource {
     public readonly clusterArn: pulumi.Output<string>;
     /** CloudWatch dimension ServiceName. */
     public readonly serviceName: pulumi.Output<string>;
+    /** The ECS service's ARN (deployment events name it in `resources`). */
+    public readonly serviceArn: pulumi.Output<string>;
     public readonly taskSecurityGroupId: pulumi.Output<string>;
     public readonly albSecurityGroupId: pulumi.Output<string>;
     /** The backend repository: push app images here (tag = appImageTag). */
@@ -556,6 +558,7 @@ export class Service extends pulumi.ComponentResource {
         this.clusterName = cluster.name;
         this.clusterArn = cluster.arn;
         this.serviceName = service.name;
+        this.serviceArn = service.arn;
         this.taskSecurityGroupId = taskSg.id;
         this.albSecurityGroupId = albSg.id;
         this.repositoryUrl = repository.repositoryUrl;
@@ -570,6 +573,7 @@ export class Service extends pulumi.ComponentResource {
             clusterName: this.clusterName,
             clusterArn: this.clusterArn,
             serviceName: this.serviceName,
+            serviceArn: this.serviceArn,
             taskSecurityGroupId: this.taskSecurityGroupId,
             albSecurityGroupId: this.albSecurityGroupId,
             repositoryUrl: this.repositoryUrl,

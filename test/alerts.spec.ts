@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { Alerts, ecsServiceArn, ERROR_LOG_FILTER_PATTERN, ERROR_LOG_METRIC_NAME, MIB, validateAlertsArgs } from "../components/alerts";
+import { Alerts, ERROR_LOG_FILTER_PATTERN, ERROR_LOG_METRIC_NAME, MIB, validateAlertsArgs } from "../components/alerts";
 import { dashboardBody, DashboardMetric, DashboardRefs, MetricWidget } from "../components/alerts-dashboard";
 import {
     deploymentFailedPattern, deploymentFailedTransformer, taskStoppedPattern, taskStoppedTransformer,
@@ -44,15 +44,13 @@ function refs(stack: StackName) {
     };
 }
 
-function buildAlerts(stack: StackName, overrides: Record<string, string> = {}, withServiceArn = true) {
-    const { serviceArn, ...rest } = refs(stack);
+function buildAlerts(stack: StackName, overrides: Record<string, string> = {}) {
     return runUnderMocks(stack, (s) => new Alerts("backend", {
         ...s.alerts,
         stack: s.stack,
         region: s.region,
         protect: s.protection.protectStatefulResources,
-        ...rest,
-        ...(withServiceArn ? { serviceArn } : {}),
+        ...refs(stack),
     }), overrides);
 }
 
@@ -199,13 +197,6 @@ describe("Alerts pure parts", () => {
         assert.deepEqual(deploymentFailedTransformer("x", "svc", REGION).inputPaths, {
             time: "$.time", deployment: "$.detail.deploymentId", reason: "$.detail.reason",
         });
-    });
-
-    it("derives the long-format service ARN from the cluster ARN", () => {
-        const r = refs("dev");
-        assert.equal(ecsServiceArn(r.clusterArn, r.serviceName), r.serviceArn);
-        assert.equal(ecsServiceArn("arn:aws-cn:ecs:cn-north-1:123456789012:cluster/c", "s"), "arn:aws-cn:ecs:cn-north-1:123456789012:service/c/s");
-        assert.throws(() => ecsServiceArn("backend-dev", "s"), /not an ECS cluster ARN/);
     });
 
     it("rejects duplicate addresses and a stack that cannot be part of AWS names", () => {
@@ -489,7 +480,7 @@ describe("Alerts with no alertEmails (and no serviceArn given)", () => {
         warnings = [];
         console.warn = (...a: unknown[]) => { warnings.push(a.join(" ")); };
         try {
-            rec = (await buildAlerts("dev", {}, false)).recorder;
+            rec = (await buildAlerts("dev")).recorder;
         } finally {
             console.warn = original;
         }
@@ -500,7 +491,7 @@ describe("Alerts with no alertEmails (and no serviceArn given)", () => {
         assert.equal(rec.ofType(T.topic).length, 2, "the topics still exist");
     });
 
-    it("matches deployments of the service by the ARN derived from the cluster", () => {
+    it("matches deployments of the service by its ARN", () => {
         const rule = rec.one(T.rule, "-deployment-failed");
         assert.deepEqual(JSON.parse(rule.inputs.eventPattern).resources, [refs("dev").serviceArn], rule.urn);
     });

@@ -869,6 +869,8 @@ for (const stack of ["dev", "prod"] as const) {
             assert.equal(await valueOf(s.albDnsName), alb.outputs.dnsName);
             assert.equal(await valueOf(s.albArn), alb.outputs.arn);
             assert.equal(await valueOf(s.clusterArn), rec.one(T.cluster).outputs.arn);
+            assert.equal(await valueOf(s.serviceArn), rec.one("aws:ecs/service:Service").outputs.arn);
+            assert.match(await valueOf(s.serviceArn), new RegExp(`:service/${physical}/${physical}$`));
             assert.equal(await valueOf(s.taskSecurityGroupId), taskSg.id);
             assert.equal(await valueOf(s.albSecurityGroupId), albSg.id);
             assert.equal(await valueOf(s.repositoryUrl), repo.outputs.repositoryUrl);
@@ -876,7 +878,7 @@ for (const stack of ["dev", "prod"] as const) {
             const component = rec.one(T.component);
             assert.deepEqual(Object.keys(component.outputs).sort(), [
                 "albArn", "albArnSuffix", "albDnsName", "albSecurityGroupId", "clusterArn", "clusterName", "repositoryUrl",
-                "serviceName", "targetGroupArnSuffix", "taskSecurityGroupId", "url", "wafLogGroupName", "webAclArn",
+                "serviceArn", "serviceName", "targetGroupArnSuffix", "taskSecurityGroupId", "url", "wafLogGroupName", "webAclArn",
             ]);
         });
     });

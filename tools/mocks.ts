@@ -75,7 +75,12 @@ const STATE: Record<string, StateMaker> = {
     "aws:rds/parameterGroup:ParameterGroup": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: name, state: { name, arn: arn(c, "rds", `pg:${name}`) } }; },
     "aws:ecs/cluster:Cluster": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: arn(c, "ecs", `cluster/${name}`), state: { name, arn: arn(c, "ecs", `cluster/${name}`) } }; },
     "aws:ecs/taskDefinition:TaskDefinition": (n, i, c) => { const family = i.family ?? n; return { id: family, state: { arn: arn(c, "ecs", `task-definition/${family}:1`), arnWithoutRevision: arn(c, "ecs", `task-definition/${family}`), revision: 1 } }; },
-    "aws:ecs/service:Service": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: arn(c, "ecs", `service/${name}`), state: { name } }; },
+    "aws:ecs/service:Service": (n, i, c) => {
+        const name = i.name ?? `${n}-${hex(n, 7)}`;
+        // Long ARN format: service/<cluster name>/<service name>; the cluster input is the cluster's ARN.
+        const service = arn(c, "ecs", `service/${String(i.cluster ?? "default").split("/").pop()}/${name}`);
+        return { id: service, state: { name, arn: service } };
+    },
     "aws:lb/loadBalancer:LoadBalancer": (n, i, c) => { const name = i.name ?? `${n.slice(0, 24)}-${hex(n, 7)}`; const suffix = `app/${name}/${hex(n, 16)}`; return { id: arn(c, "elasticloadbalancing", `loadbalancer/${suffix}`), state: { name, arn: arn(c, "elasticloadbalancing", `loadbalancer/${suffix}`), arnSuffix: suffix, dnsName: `${name}-${hex(n, 9)}.${c.region}.elb.amazonaws.com`, zoneId: "Z14GRHDCWA56QT" } }; },
     "aws:lb/targetGroup:TargetGroup": (n, i, c) => { const name = i.name ?? `${n.slice(0, 24)}-${hex(n, 7)}`; const suffix = `targetgroup/${name}/${hex(n, 16)}`; return { id: arn(c, "elasticloadbalancing", suffix), state: { name, arn: arn(c, "elasticloadbalancing", suffix), arnSuffix: suffix } }; },
     "aws:lb/listener:Listener": (n, _i, c) => { const a = arn(c, "elasticloadbalancing", `listener/app/${hex(n, 10)}/${hex(n, 16)}/${hex(n + "l", 16)}`); return { id: a, state: { arn: a } }; },
