@@ -75,7 +75,7 @@ const maintenanceWindow = z.string().regex(new RegExp(`^${day}:${hhmm}-${day}:${
     message: 'is not a weekly UTC window like "sun:18:30-sun:19:30"',
 });
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: "is not an e-mail address" });
-const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})$/, {
     message: "is not a lower-case DNS name like example.com",
 });
 
@@ -117,7 +117,7 @@ export const databaseSchema = z.strictObject({
     dbMasterUsername: z.string()
         .regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must start with a letter and hold only a-z, 0-9 and _" })
         .refine((v) => !DEFAULT_DB_USERNAMES.includes(v), { message: `must not be a default name (${DEFAULT_DB_USERNAMES.join(", ")})` }),
-    dbSlowQueryMs: z.number().int().min(0),
+    dbSlowQueryMs: z.number().int().min(0).max(2147483647), // log_min_duration_statement's range (0 logs every statement)
     dbReaderAutoScaling: z.boolean(),
     dbReaderMinCount: z.number().int().min(1).max(15),
     dbReaderMaxCount: z.number().int().min(1).max(15),
@@ -204,6 +204,17 @@ const STRING_KEYS = new Set(
             .map(([k]) => k)),
 );
 
+/**
+ * Optional keys. Pulumi.yaml declares them with `default: ""` (the CLI refuses a stack that leaves a
+ * declared key without a default unset), so an empty string means "not set".
+ */
+export const OPTIONAL_KEYS: ReadonlySet<string> = new Set(
+    Object.values(AREAS).flatMap((schema) =>
+        Object.entries(schema.shape as Record<string, z.ZodType>)
+            .filter(([, field]) => field instanceof z.ZodOptional)
+            .map(([k]) => k)),
+);
+
 function unwrapOptional(field: z.ZodType): z.ZodType {
     return field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
 }
@@ -253,6 +264,7 @@ export function parseSettings(raw: RawStackConfig): Settings {
             say(fullKey, rawValue, `unknown setting${hint ? ` (did you mean ${PROJECT}:${hint}?)` : ""}`);
             continue;
         }
+        if (OPTIONAL_KEYS.has(key) && rawValue === "") continue;
         byArea[area][key] = STRING_KEYS.has(key) ? rawValue : decodeValue(rawValue);
     }
 
@@ -359,7 +371,7 @@ function crossCheck(s: Settings, say: (key: string, value: unknown, message: str
     if (!memories) {
         say(k("taskCpu"), sv.taskCpu, `is not a Fargate CPU value (${Object.keys(FARGATE_CPU_MEMORY).join(", ")})`);
     } else if (!memories.includes(sv.taskMemory)) {
-        say(k("taskMemory"), sv.taskMemory, `is not a memory size Fargate accepts with taskCpu ${sv.taskCpu} (${memories[0]}–${memories[memories.length - 1]} MiB in steps of ${memories[1] - memories[0]})`);
+        say(k("taskMemory"), sv.taskMemory, `is not a memory size Fargate accepts with taskCpu ${sv.taskCpu} (${describeSizes(memories)})`);
     }
     if (sv.minTaskCount > sv.maxTaskCount) {
         say(k("minTaskCount"), sv.minTaskCount, `must not exceed maxTaskCount (${sv.maxTaskCount})`);
@@ -383,11 +395,26 @@ function crossCheck(s: Settings, say: (key: string, value: unknown, message: str
     if (sv.certificateArn !== undefined && !sv.certificateArn.includes(`:acm:${s.region}:`)) {
         say(k("certificateArn"), sv.certificateArn, `must be a certificate in the stack's region ${s.region} (an ALB cannot use another region's certificate)`);
     }
+
+    // Alerts: each address is subscribed once per topic; a repeat would clash with itself.
+    const seen = new Set<string>();
+    for (const address of s.alerts.alertEmails) {
+        if (seen.has(address.toLowerCase())) say(k("alertEmails"), s.alerts.alertEmails, `lists ${address} more than once`);
+        seen.add(address.toLowerCase());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (exported for tests)
 // ---------------------------------------------------------------------------------------------
+
+/** "1024–4096 MiB in steps of 1024" for an even range, else the sizes themselves ("512, 1024 or 2048 MiB"). */
+export function describeSizes(sizes: readonly number[]): string {
+    const step = sizes[1] - sizes[0];
+    const even = sizes.length > 2 && sizes.every((v, i) => i === 0 || v - sizes[i - 1] === step);
+    if (even) return `${sizes[0]}–${sizes[sizes.length - 1]} MiB in steps of ${step}`;
+    return `${sizes.slice(0, -1).join(", ")} or ${sizes[sizes.length - 1]} MiB`;
+}
 
 /** A CIDR with its network address exactly at the block's start, or undefined. */
 export function parseCidr(value: string): Netmask | undefined {

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { parse as parseYaml } from "yaml";
 import {
-    CLOUDWATCH_RETENTION_DAYS, parseSettings, SETTING_KEYS, SettingsError, windowsOverlap,
+    CLOUDWATCH_RETENTION_DAYS, describeSizes, OPTIONAL_KEYS, parseSettings, SETTING_KEYS, SettingsError, windowsOverlap,
 } from "../config";
 import { readStackConfig } from "../tools/stack-config";
 
@@ -52,6 +52,41 @@ describe("stack settings", () => {
             for (const k of projectKeys) assert.ok(["string", "integer", "boolean", "array"].includes(declared[k].type ?? ""), `${k} has no type`);
         });
 
+        it("every declared key has a default, so the CLI runs a stack that does not set it", () => {
+            // The Pulumi CLI (ValidateStackConfigAndApplyProjectConfig) refuses to run a stack that
+            // leaves a project key declared without `default` unset: "Stack 'dev' is missing
+            // configuration values 'appImage', 'certificateArn', ...". Optional strings default to "".
+            const declared = (parseYaml(fs.readFileSync("Pulumi.yaml", "utf8")) as {
+                config: Record<string, { default?: unknown; value?: unknown }>;
+            }).config;
+            for (const stack of ["dev", "prod"]) {
+                const set = (parseYaml(fs.readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
+                const missing = Object.keys(declared).filter((k) => !k.includes(":"))
+                    .filter((k) => declared[k].default == null && declared[k].value == null && set[`backend-infra:${k}`] === undefined);
+                assert.deepEqual(missing, [], `Stack '${stack}' is missing configuration values ${missing.join(", ")}`);
+            }
+            for (const k of Object.keys(SETTING_KEYS)) {
+                assert.notEqual(declared[k].default ?? null, null, `${k} has no default in Pulumi.yaml`);
+                if (OPTIONAL_KEYS.has(k)) assert.equal(declared[k].default, "", `optional ${k} defaults to "" (not set)`);
+            }
+        });
+
+        it("reads an optional setting left at its empty default as not set", () => {
+            const dev = parseSettings({ stack: "dev", values: readStackConfig("dev").values });
+            assert.equal(readStackConfig("dev").values["backend-infra:certificateArn"], "", "the CLI hands the program the empty default");
+            for (const k of ["appImage", "certificateArn", "domainName", "hostedZoneId"] as const) {
+                assert.equal(dev.service[k], undefined, k);
+            }
+            assert.equal(dev.service.appImageTag, "0.1.0");
+            const prod = parseSettings({ stack: "prod", values: readStackConfig("prod").values });
+            assert.equal(prod.service.certificateArn, undefined);
+            assert.equal(prod.service.domainName, "example.com");
+            // an explicit empty value (pulumi config set appImage "") is "not set" too
+            const tagOnly = parseSettings({ stack: "dev", values: devWith({ "backend-infra:appImage": "", "backend-infra:domainName": "" }) });
+            assert.equal(tagOnly.service.appImage, undefined);
+            assert.equal(tagOnly.service.domainName, undefined);
+        });
+
         it("stack files tag every resource through the provider's default tags", () => {
             for (const stack of ["dev", "prod"]) {
                 const tags = JSON.parse(readStackConfig(stack).values["aws:defaultTags"]).tags;
@@ -92,6 +127,14 @@ describe("stack settings", () => {
         it("a default master user name", () => rejects({ "backend-infra:dbMasterUsername": "postgres" }, "backend-infra:dbMasterUsername", /must not be a default name/));
         it("a CPU/memory pair Fargate does not accept", () =>
             rejects({ "backend-infra:taskMemory": "512" }, "backend-infra:taskMemory", /not a memory size Fargate accepts with taskCpu 512 \(1024–4096 MiB in steps of 1024\)/));
+        it("a memory size between the few Fargate takes with 256 CPU units, listing them", () =>
+            rejects({ "backend-infra:taskCpu": "256", "backend-infra:taskMemory": "1536" }, "backend-infra:taskMemory",
+                /not a memory size Fargate accepts with taskCpu 256 \(512, 1024 or 2048 MiB\)/));
+        it("the same alert address twice (any letter case)", () =>
+            rejects({ "backend-infra:alertEmails": JSON.stringify(["ops@example.com", "Ops@example.com"]) }, "backend-infra:alertEmails",
+                /lists Ops@example\.com more than once/));
+        it("a slow-query threshold PostgreSQL cannot hold", () =>
+            rejects({ "backend-infra:dbSlowQueryMs": "2147483648" }, "backend-infra:dbSlowQueryMs", /2147483648/));
         it("a CPU value Fargate does not have", () => rejects({ "backend-infra:taskCpu": "768" }, "backend-infra:taskCpu", /not a Fargate CPU value/));
         it("a half-given domain", () =>
             rejects({ "backend-infra:domainName": "example.org" }, "backend-infra:hostedZoneId", /required when domainName is set/));
@@ -126,6 +169,14 @@ describe("stack settings", () => {
         it("lists exactly the retention values CloudWatch accepts", () => {
             assert.equal(CLOUDWATCH_RETENTION_DAYS.length, 22);
             assert.ok(!(CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(10));
+        });
+        it("describes Fargate's memory sizes as a range only when the steps are even", () => {
+            assert.equal(describeSizes([1024, 2048, 3072, 4096]), "1024–4096 MiB in steps of 1024");
+            assert.equal(describeSizes([512, 1024, 2048]), "512, 1024 or 2048 MiB");
+        });
+        it("accepts internationalised (punycode) top-level domains", () => {
+            const s = parseSettings({ stack: "prod", values: devWith({ "backend-infra:domainName": "example.xn--p1ai" }, "prod") });
+            assert.equal(s.service.domainName, "example.xn--p1ai");
         });
         it("detects window overlap across days and the week boundary", () => {
             assert.equal(windowsOverlap("17:00-18:00", "sun:18:30-sun:19:30"), false);
