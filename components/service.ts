@@ -291,9 +291,11 @@ export class Service extends pulumi.ComponentResource {
         }, parent);
 
         // --- Security groups (no inline rules: each rule is its own resource) ----------------------
+        // EC2 accepts only a-z A-Z 0-9, spaces and ._-:/()#,@[]+=&;{}!$* in group and rule
+        // descriptions: no apostrophes or quotes, or CreateSecurityGroup/Authorize* fail.
         const albSg = new aws.ec2.SecurityGroup(`${name}-alb-sg`, {
             vpcId: args.vpcId,
-            description: `ALB ${physical}: HTTP/HTTPS from anywhere, to the tasks' app port only`,
+            description: `ALB ${physical}: HTTP/HTTPS from anywhere, to the task app port only`,
             tags: { Name: `${physical}-alb` },
         }, parent);
         const taskSg = new aws.ec2.SecurityGroup(`${name}-task-sg`, {
@@ -312,7 +314,7 @@ export class Service extends pulumi.ComponentResource {
         }
         new aws.vpc.SecurityGroupEgressRule(`${name}-alb-out-tasks`, {
             securityGroupId: albSg.id,
-            description: "To the tasks' app port (traffic and health checks)",
+            description: "To the task app port (traffic and health checks)",
             ...tcp(args.appPort),
             referencedSecurityGroupId: taskSg.id,
         }, { parent: albSg });

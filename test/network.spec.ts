@@ -124,6 +124,13 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepEqual(rec.ofType(T.egress).filter((r) => dependsOn(r, "securityGroupId").includes(sg.urn)), []);
         });
 
+        it("describes its security group and rule with text EC2 accepts", () => {
+            const ec2Text = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
+            for (const r of [...rec.ofType(T.sg), ...rec.ofType(T.ingress), ...rec.ofType(T.egress)]) {
+                assert.match(r.inputs.description ?? "", ec2Text, r.urn);
+            }
+        });
+
         it("takes over the default security group with no rules", () => {
             const d = rec.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup");
             assert.deepEqual(d.inputs.ingress ?? [], []);

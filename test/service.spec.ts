@@ -432,7 +432,7 @@ for (const stack of ["dev", "prod"] as const) {
                     });
                 });
 
-                it("reserves 50 MiB, outlives Fluent Bit's 25 s grace on stop, and health-checks FireLens' TCP input", () => {
+                it("reserves 50 MiB, outlives Fluent Bit's 25 s grace on stop, and health-checks Fluent Bit's uptime endpoint on loopback", () => {
                     assert.equal(router.memoryReservation, 50);
                     assert.ok(router.stopTimeout > 25 && router.stopTimeout <= 120, `stopTimeout ${router.stopTimeout}`);
                     assert.deepEqual(router.healthCheck.command, ["CMD-SHELL", "curl -fs http://127.0.0.1:2020/api/v1/uptime || exit 1"]);
@@ -598,6 +598,19 @@ for (const stack of ["dev", "prod"] as const) {
                     ingress: ["tcp/443-443 cidr 0.0.0.0/0", "tcp/80-80 cidr 0.0.0.0/0"],
                     egress: [`tcp/8000-8000 sg ${taskSg.id}`],
                 });
+            });
+
+            it("carry descriptions EC2 accepts (a-z A-Z 0-9 space ._-:/()#,@[]+=&;{}!$*, at most 255), on every group and rule of the stack", () => {
+                // CreateSecurityGroup and Authorize*/the rule APIs reject anything else (an apostrophe
+                // fails the whole deploy), and the mocks do not check it.
+                const ec2Text = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
+                const described = [...rec.ofType(T.sg), ...rec.ofType(T.ingress), ...rec.ofType(T.egress)];
+                assert.ok(described.length >= 3 + 9, "the task, ALB, endpoint and DB groups and their rules");
+                for (const r of described) {
+                    if (r.inputs.description === undefined) continue;
+                    assert.match(r.inputs.description, ec2Text, `${r.urn}: description "${r.inputs.description}"`);
+                }
+                assert.ok(taskSg.inputs.description && albSg.inputs.description, "the Service's groups are described");
             });
 
             it("send nothing to 0.0.0.0/0 or ::/0 from any group", () => {
