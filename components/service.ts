@@ -75,7 +75,9 @@ export interface ServiceArgs {
      * count: later changes of this value are ignored (change min/max instead).
      */
     desiredCount: number;
+    /** Fewest tasks auto scaling keeps (at least 1; at least 2 for a service spread over AZs). */
     minTaskCount: number;
+    /** Most tasks auto scaling runs (at least minTaskCount). */
     maxTaskCount: number;
     /** Average service CPU (%) target tracking aims for. */
     scalingCpuTarget: number;
@@ -99,6 +101,7 @@ export interface ServiceArgs {
     wafRateLimit: number;
 
     // --- from Network --------------------------------------------------------------------------
+    /** VPC of the subnets, the security groups and the target group. */
     vpcId: pulumi.Input<string>;
     /** Subnets of the ALB (one per AZ, at least two). */
     publicSubnetIds: pulumi.Input<string[]>;
@@ -110,8 +113,11 @@ export interface ServiceArgs {
     s3PrefixListId: pulumi.Input<string>;
 
     // --- from Aurora ---------------------------------------------------------------------------
+    /** Writer endpoint, the app's DB_HOST. */
     dbHost: pulumi.Input<string>;
+    /** The app's DB_PORT. */
     dbPort: pulumi.Input<number>;
+    /** The app's DB_NAME. */
     dbName: pulumi.Input<string>;
     /** ARN of the RDS-managed master secret (JSON keys username, password). The execution role reads this one secret. */
     dbSecretArn: pulumi.Input<string>;

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { carveSubnets, Network } from "../components/network";
 import { RecordedResource, runUnderMocks, StackName, valueOf } from "./helpers";
 import { ResourceRecorder } from "../tools/mock-harness";
+import { MOCK_ACCOUNT_ID } from "../tools/mocks";
 
 const T = {
     vpc: "aws:ec2/vpc:Vpc",
@@ -154,7 +155,14 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepEqual(policy.Statement[0].Action, ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]);
             assert.deepEqual(policy.Statement[0].Resource, [group.outputs.arn, `${group.outputs.arn}:log-stream:*`]);
             const trust = JSON.parse(rec.one("aws:iam/role:Role", "flow-logs-role").inputs.assumeRolePolicy);
-            assert.equal(trust.Statement[0].Principal.Service, "vpc-flow-logs.amazonaws.com");
+            // The condition key and value AWS's flow-log guide shows; a wrong one silently blocks AssumeRole.
+            assert.deepEqual(trust.Statement, [{
+                Effect: "Allow",
+                Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID } },
+            }]);
+            assert.ok(!policy.Statement[0].Action.includes("logs:CreateLogGroup"), "no CreateLogGroup: a deleted group is not re-created by delivery");
         });
 
         it("exposes the outputs later components need", async () => {
