@@ -152,6 +152,21 @@ describe("Alerts pure parts", () => {
         assert.equal(bySid.EventBridgeRulesPublish.Condition, undefined, "EventBridge does not support Condition blocks in SNS topic policies");
     });
 
+    it("keeps the account able to manage, subscribe to and delete a topic whose policy replaces SNS's default", () => {
+        const arn = topicArn("prod", "warning");
+        const owner = alertTopicPolicy(CTX, arn, "backend-prod").Statement
+            .filter((s) => "AWS" in s.Principal && s.Principal.AWS === `arn:aws:iam::${MOCK_ACCOUNT_ID}:root`);
+        assert.equal(owner.length, 1, "one statement for the account");
+        assert.equal(owner[0].Condition, undefined, "unconditioned: the owner is never locked out");
+        for (const action of ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Publish", "sns:DeleteTopic", "sns:ListSubscriptionsByTopic"]) {
+            assert.ok(owner[0].Action.includes(action), action);
+        }
+        const keyAdmin = alertsKeyPolicy(CTX).Statement.find((s) => s.Sid === "AccountAdministersKey")!;
+        for (const action of ["kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:EnableKeyRotation"]) {
+            assert.ok(keyAdmin.Action.includes(action), `${action}: CreateKey's lockout check needs PutKeyPolicy; the provider reads and deletes with the rest`);
+        }
+    });
+
     it("matches tasks of the service that stopped on their own, not graceful stops", () => {
         const r = refs("dev");
         const pattern = JSON.parse(JSON.stringify(taskStoppedPattern(r.clusterArn, r.serviceName)));
@@ -347,6 +362,36 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepEqual(i.alarmActions, [topicArn(stack, "critical")]);
         });
 
+        it("builds every metric-math alarm as CloudWatch requires: one returned expression, lower-case ids, periods on the metrics", () => {
+            const math = rec.ofType(T.alarm).filter((a) => a.inputs.metricQueries !== undefined);
+            assert.deepEqual(math.map((a) => a.inputs.name.replace(`backend-${stack}-`, "")).sort(), [...MATH_ALARMS].sort());
+            for (const alarm of math) {
+                const queries = alarm.inputs.metricQueries as any[];
+                assert.equal(queries.filter((q) => q.returnData === true).length, 1, `${alarm.urn}: exactly one query returns data`);
+                const returned = queries.find((q) => q.returnData === true);
+                assert.ok(returned.expression && !returned.metric, `${alarm.urn}: the expression is what is returned`);
+                for (const q of queries) assert.match(q.id, /^[a-z][a-zA-Z0-9_]*$/, `${alarm.urn}: id ${q.id}`);
+                const ids = new Set(queries.map((q) => q.id));
+                for (const ref of returned.expression.match(/\b[a-z][a-zA-Z0-9_]*\b/g).filter((w: string) => w !== w.toUpperCase())) {
+                    assert.ok(ids.has(ref), `${alarm.urn}: the expression refers to ${ref}, which is no query`);
+                }
+                for (const q of queries.filter((x) => x.metric)) assert.ok(q.metric.period >= 60 && q.metric.period % 60 === 0, `${alarm.urn}: ${q.id} period`);
+                for (const top of ["namespace", "metricName", "statistic", "period", "dimensions"]) {
+                    assert.equal(alarm.inputs[top], undefined, `${alarm.urn}: no top-level ${top} with metricQueries`);
+                }
+                assert.ok(alarm.inputs.datapointsToAlarm <= alarm.inputs.evaluationPeriods, alarm.urn);
+            }
+        });
+
+        it("keeps every name within what AWS accepts", () => {
+            for (const a of rec.ofType(T.alarm)) assert.ok(a.inputs.name.length <= 255, a.inputs.name);
+            for (const r of rec.ofType(T.rule)) assert.match(r.inputs.name, /^[\w.-]{1,64}$/, r.inputs.name);
+            for (const t of rec.ofType(T.topic)) assert.match(t.inputs.name, /^[\w-]{1,256}$/, t.inputs.name);
+            assert.match(rec.one(T.dashboard).inputs.dashboardName, /^[\w-]{1,255}$/);
+            assert.match(rec.one(T.alias).inputs.name, /^alias\/[\w/-]{1,250}$/);
+            assert.doesNotMatch(rec.one(T.filter).inputs.metricTransformation.namespace, /^AWS\//, "custom namespaces cannot start with AWS/");
+        });
+
         it("watches EventBridge delivery failures of both rules", () => {
             const alarm = rec.one(T.alarm, "-events-delivery-failed");
             assert.equal(query(alarm, "failed").expression, "FILL(taskstopped, 0) + FILL(deployfailed, 0)");
@@ -417,6 +462,17 @@ for (const stack of ["dev", "prod"] as const) {
             }
             for (const id of instances) {
                 assert.ok(seen.length > 0 && JSON.stringify(body).includes(`"DBInstanceIdentifier","${id}"`), `dashboard plots ${id}`);
+            }
+            const stat = /^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d+)?)$/;
+            for (const w of metricWidgets) {
+                assert.match(w.properties.stat, stat, w.properties.title);
+                for (const m of w.properties.metrics) {
+                    const strings = m.filter((p) => typeof p === "string");
+                    assert.equal(strings.length % 2, 0, `${w.properties.title}: namespace, name, then dimension name/value pairs`);
+                    assert.ok(m.slice(0, strings.length).every((p) => typeof p === "string"), `${w.properties.title}: the options object comes last`);
+                    const opts = m[m.length - 1];
+                    if (typeof opts === "object" && opts.stat) assert.match(opts.stat, stat, w.properties.title);
+                }
             }
             const alarmWidget = body.widgets.find((w: { type: string }) => w.type === "alarm");
             const arns = rec.ofType(T.alarm).map((a) => a.outputs.arn).sort();
