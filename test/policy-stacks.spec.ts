@@ -277,7 +277,7 @@ describe("npm run policy:check", function () {
         const run = check(writePlan(plan), "--policy-pack", "policy-pack", "--values", "known");
         assert.equal(run.status, 1, run.stdout + run.stderr);
         assert.match(run.stdout, /\[mandatory\]  rds-instance-not-publicly-accessible  \(aws:rds\/clusterInstance:ClusterInstance: backend-db-writer\)/);
-        assert.match(run.stdout.trimEnd(), /\n1 mandatory violations$/);
+        assert.match(run.stdout.trimEnd(), /\n1 mandatory violation$/);
     });
 
     it("exits 2 with the usage when the plan is missing, without starting the pack", () => {

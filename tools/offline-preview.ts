@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { SettingsError } from "../config";
+import { UsageError, walkArgs } from "./cli-args";
 import { installMocks, RecordedResource, settle, valueOf } from "./mock-harness";
 import { Plan } from "./plan";
 import { PROJECT_ROOT, readStackConfig, StackConfigError } from "./stack-config";
@@ -23,13 +24,7 @@ const USAGE = "usage: npm run preview:offline -- --stack NAME [--json FILE] [--p
 
 export function parseArgs(argv: string[]): PreviewOptions {
     const opts: Partial<PreviewOptions> & { policy: boolean } = { policy: true };
-    for (let i = 0; i < argv.length; i++) {
-        const flag = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-            return v;
-        };
+    walkArgs(argv, (flag, value) => {
         switch (flag) {
             case "--stack": case "-s": opts.stack = value(); break;
             case "--json": opts.json = value(); break;
@@ -38,18 +33,17 @@ export function parseArgs(argv: string[]): PreviewOptions {
             case "--no-policy": opts.policy = false; break;
             default: throw new UsageError(`unknown argument ${flag}`);
         }
-    }
+    });
     if (!opts.stack) throw new UsageError("--stack is required");
     return opts as PreviewOptions;
 }
-
-class UsageError extends Error {}
 
 /** Runs the program under mocks and returns the plan (without policy results). */
 export async function buildPlan(stack: string, warn: (msg: string) => void = () => undefined): Promise<Plan> {
     const cfg = readStackConfig(stack);
     for (const key of cfg.encryptedKeys) {
-        warn(`${key} is a secret (secure: in Pulumi.${stack}.yaml) that cannot be decrypted offline; the preview runs without it.`);
+        const instead = key in cfg.values ? `with Pulumi.yaml's default (${cfg.values[key]}) instead` : "without it";
+        warn(`${key} is a secret (secure: in Pulumi.${stack}.yaml) that cannot be decrypted offline; the preview runs ${instead}.`);
     }
     const region = cfg.values["aws:region"] ?? "ap-northeast-1";
     const recorder = await installMocks({ project: cfg.project, stack, region, config: cfg.values, secretKeys: cfg.secretKeys, preview: true });
@@ -128,9 +122,10 @@ async function main(argv: string[]): Promise<number> {
 
     let exitCode = 0;
     if (opts.policy) {
-        const packDir = opts.policyPack ?? "policy-pack";
+        // Given paths are relative to the working directory, as on the CLI; the defaults to the project.
+        const packDir = opts.policyPack ?? path.join(PROJECT_ROOT, "policy-pack");
         const defaultConfig = path.join(packDir, `${opts.stack}.json`);
-        const configFile = opts.policyPackConfig ?? (fs.existsSync(path.resolve(PROJECT_ROOT, defaultConfig)) ? defaultConfig : undefined);
+        const configFile = opts.policyPackConfig ?? (fs.existsSync(defaultConfig) ? defaultConfig : undefined);
         // Loaded only when needed: --no-policy runs stay free of the gRPC machinery.
         const { evaluatePolicies, formatViolations } = await import("./policy-analyzer");
         const result = await evaluatePolicies(plan, { packDir, configFile });

@@ -327,7 +327,12 @@ export async function evaluatePolicies(plan: Plan, opts: EvaluateOptions): Promi
     }
 }
 
-/** The violations as `pulumi preview` lists them, ending with the line "N mandatory violations". */
+/** "1 mandatory violation", "0 mandatory violations". */
+export function countOf(n: number, what: string): string {
+    return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+/** The violations as `pulumi preview` lists them, ending with the line "N mandatory violation(s)". */
 export function formatViolations(result: PolicyResult, plan: Plan): string {
     const lines = [`Policies (local: ${result.pack}${result.config ? `, config: ${result.config}` : ""}):`];
     const packs = [...new Set(result.violations.map((v) => v.policyPackName))];
@@ -342,6 +347,6 @@ export function formatViolations(result: PolicyResult, plan: Plan): string {
             for (const line of v.message.split("\n")) lines.push(`          ${line}`);
         }
     }
-    lines.push("", `${result.advisoryCount} advisory violations`, `${result.mandatoryCount} mandatory violations`);
+    lines.push("", countOf(result.advisoryCount, "advisory violation"), countOf(result.mandatoryCount, "mandatory violation"));
     return lines.join("\n");
 }

@@ -6,14 +6,13 @@
 // Exit status: 0 without mandatory violations, 1 with any, 2 when the check could not run.
 import * as fs from "fs";
 import * as path from "path";
+import { UsageError, walkArgs } from "./cli-args";
 import type { Plan } from "./plan";
 import { PolicyConfigError } from "./policy-config";
 import { evaluatePolicies, formatViolations, PolicyPackError } from "./policy-analyzer";
 import type { ValueMode } from "./policy-unknowns";
 
 const USAGE = "usage: npm run policy:check -- PLAN.json [--policy-pack DIR] [--policy-pack-config FILE] [--values preview|known|both]";
-
-class UsageError extends Error {}
 
 export interface CheckOptions {
     plan: string;
@@ -25,13 +24,7 @@ export interface CheckOptions {
 export function parseArgs(argv: string[]): CheckOptions {
     let plan: string | undefined;
     const opts: Partial<CheckOptions> = { policyPack: "policy-pack", values: "both" };
-    for (let i = 0; i < argv.length; i++) {
-        const flag = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-            return v;
-        };
+    walkArgs(argv, (flag, value) => {
         switch (flag) {
             case "--policy-pack": opts.policyPack = value(); break;
             case "--policy-pack-config": opts.policyPackConfig = value(); break;
@@ -42,10 +35,10 @@ export function parseArgs(argv: string[]): CheckOptions {
                 break;
             }
             default:
-                if (flag.startsWith("--") || plan !== undefined) throw new UsageError(`unexpected argument ${flag}`);
+                if (flag.startsWith("-") || plan !== undefined) throw new UsageError(`unexpected argument ${flag}`);
                 plan = flag;
         }
-    }
+    });
     if (!plan) throw new UsageError("a plan JSON file is required");
     return { ...opts, plan } as CheckOptions;
 }

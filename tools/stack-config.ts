@@ -14,7 +14,10 @@ export interface StackConfig {
     values: Record<string, string>;
     /** Keys whose values are secrets (their plaintext is known). */
     secretKeys: string[];
-    /** Keys that hold `secure:` ciphertext, which cannot be decrypted without the stack's secrets provider. */
+    /**
+     * Keys that hold `secure:` ciphertext, which cannot be decrypted without the stack's secrets
+     * provider; `values` holds Pulumi.yaml's default for them, if any.
+     */
     encryptedKeys: string[];
 }
 
@@ -37,9 +40,20 @@ export function readProjectFile(root = PROJECT_ROOT): ProjectFile {
     return doc;
 }
 
-/** Resolves `key` to `namespace:key` (a bare key belongs to the project), as the CLI does. */
+/** Resolves a Pulumi.yaml `config:` key to `namespace:key` (a bare key belongs to the project), as the CLI does. */
 function qualify(project: string, key: string): string {
     return key.includes(":") ? key : `${project}:${key}`;
+}
+
+/**
+ * Parses a stack file's key as the CLI does: `namespace:name`, or the old `namespace:config:name`;
+ * anything else (a bare `name`) is refused, so a file the CLI would reject does not pass offline.
+ */
+function stackKey(file: string, key: string): string {
+    const parts = key.split(":");
+    if (parts.length === 2) return key;
+    if (parts.length === 3 && parts[1] === "config" && parts[0] !== "") return `${parts[0]}:${parts[2]}`;
+    throw new StackConfigError(file, `could not parse ${key} as a configuration key (configuration keys should be of the form \`<namespace>:<name>\`)`);
 }
 
 function encode(value: unknown): string {
@@ -49,6 +63,13 @@ function encode(value: unknown): string {
 function isSecure(value: unknown): value is { secure: string } {
     return typeof value === "object" && value !== null && !Array.isArray(value)
         && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+}
+
+/** A `secure:` value, or a structured value holding one (`pulumi config set --path --secret`). */
+function holdsSecure(value: unknown): boolean {
+    if (isSecure(value)) return true;
+    if (typeof value !== "object" || value === null) return false;
+    return Object.values(value).some(holdsSecure);
 }
 
 /** Project-level defaults: `key: {type, default, value}` declarations, or a plain value for other namespaces. */
@@ -81,10 +102,10 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
     const secretKeys: string[] = [];
     const encryptedKeys: string[] = [];
     for (const [key, value] of Object.entries(doc.config ?? {})) {
-        const full = qualify(project.name, key);
-        if (isSecure(value)) {
+        const full = stackKey(stackFileName, key);
+        if (holdsSecure(value)) {
+            // Not decryptable here: the program sees Pulumi.yaml's default for the key, if it has one.
             encryptedKeys.push(full);
-            delete values[full];
             continue;
         }
         if (value === null || value === undefined) continue;
