@@ -14,7 +14,10 @@ const TARGETS: Array<[string, string]> = [
 interface WideRoute {
     /** The Route resource, or the route table holding the inline route. */
     owner: PolicyResource;
-    /** The route table the route is in, when it is in this stack. */
+    /**
+     * The route table the route is in, when it is in this stack; the Vpc itself when the route
+     * targets the VPC's main route table (`vpc.mainRouteTableId` / `defaultRouteTableId`).
+     */
     table: PolicyResource | undefined;
     destination: string;
     toInternetGateway: boolean;
@@ -48,7 +51,8 @@ export function wideRoutes(resources: PolicyResource[], config: WideConfig): Wid
     for (const route of resources.filter((r) => r.type === T.route)) {
         const destination = [read(route.props, "destinationCidrBlock"), read(route.props, "destinationIpv6CidrBlock")].find(wide);
         if (destination === undefined) continue;
-        const table = dependenciesOf(route, "routeTableId").find((d) => d.type === T.routeTable || d.type === T.defaultRouteTable);
+        const tableDeps = dependenciesOf(route, "routeTableId");
+        const table = tableDeps.find((d) => d.type === T.routeTable || d.type === T.defaultRouteTable) ?? tableDeps.find((d) => d.type === T.vpc);
         out.push({ owner: route, table, destination, ...classifyTarget(route.props, dependenciesOf(route, "gatewayId")) });
     }
     for (const table of resources.filter((r) => r.type === T.routeTable || r.type === T.defaultRouteTable)) {
@@ -65,7 +69,13 @@ export function wideRoutes(resources: PolicyResource[], config: WideConfig): Wid
 
 /** Whether a route table is (or becomes) a VPC's main table, which every unassociated subnet uses. */
 function isMainTable(resources: PolicyResource[], table: PolicyResource): boolean {
-    return table.type === T.defaultRouteTable || referencing(resources, T.mainRouteTableAssociation, "routeTableId", table).length > 0;
+    return table.type === T.defaultRouteTable || table.type === T.vpc
+        || referencing(resources, T.mainRouteTableAssociation, "routeTableId", table).length > 0;
+}
+
+/** How messages name a route table (a Vpc stands for its main route table). */
+function describeTable(table: PolicyResource): string {
+    return table.type === T.vpc ? `the main route table of ${describe(table)}` : describe(table);
 }
 
 /** Subnets explicitly associated with a route table. */
@@ -73,10 +83,12 @@ function subnetsOf(resources: PolicyResource[], table: PolicyResource): PolicyRe
     return referencing(resources, T.routeTableAssociation, "routeTableId", table).flatMap((a) => dependenciesOf(a, "subnetId", T.subnet));
 }
 
-/** Route tables a subnet uses: its explicit association, else the stack's main tables. */
+/** Route tables a subnet uses: its explicit association, else the stack's main tables and its VPC's own main table. */
 function tablesOf(resources: PolicyResource[], subnet: PolicyResource): PolicyResource[] {
     const explicit = referencing(resources, T.routeTableAssociation, "subnetId", subnet).flatMap((a) => dependenciesOf(a, "routeTableId"));
-    return explicit.length > 0 ? explicit : resources.filter((r) => (r.type === T.routeTable || r.type === T.defaultRouteTable) && isMainTable(resources, r));
+    if (explicit.length > 0) return explicit;
+    const mainTables = resources.filter((r) => (r.type === T.routeTable || r.type === T.defaultRouteTable) && isMainTable(resources, r));
+    return [...mainTables, ...dependenciesOf(subnet, "vpcId", T.vpc)];
 }
 
 interface TierConfig { publicSubnetTagKey: string; publicSubnetTagValue: string }
@@ -104,12 +116,16 @@ export const internetRoutesOnlyFromPublicSubnets = stackPolicy<WideConfig & Tier
     configSchema: { properties: { ...wideSchema, ...tierSchema, exempt: exemptSchema } },
     check: (resources, config, report) => {
         for (const route of wideRoutes(resources, config)) {
-            const where = route.owner === route.table ? describe(route.owner) : `${describe(route.owner)}${route.table ? ` in ${describe(route.table)}` : ""}`;
+            const where = route.owner === route.table ? describe(route.owner) : `${describe(route.owner)}${route.table ? ` in ${describeTable(route.table)}` : ""}`;
             if (!route.toInternetGateway) {
                 report(route.owner, `${where} sends ${route.destination} to ${route.target}; remove the route: private subnets reach AWS through VPC endpoints, and only public tables route to an internet gateway.`);
                 continue;
             }
-            if (!route.table) continue;
+            if (!route.table) {
+                // A table this stack does not create (an ID typed in, another stack's): its subnets cannot be checked.
+                report(route.owner, `${where} routes ${route.destination} to the internet gateway in a route table this stack does not create, so the subnets that use it cannot be checked; put the route in a public aws.ec2.RouteTable of this stack associated only with public subnets.`);
+                continue;
+            }
             if (isMainTable(resources, route.table)) {
                 report(route.owner, `${where} routes ${route.destination} to the internet gateway from the VPC's main route table, which every unassociated subnet uses; put the route in a dedicated public route table.`);
             }
@@ -141,7 +157,7 @@ export const servicePrivateNetworking = stackPolicy<WideConfig & TierConfig & { 
             for (const subnet of subnets) {
                 const routed = tablesOf(resources, subnet).find((t) => internetTables.has(t.urn));
                 if (isPublicSubnet(subnet, config) || routed) {
-                    report(svc, `${describe(svc)} runs in ${describe(subnet)}, which ${routed ? `routes to the internet through ${describe(routed)}` : "is a public subnet"}; use the private subnets (no internet route).`);
+                    report(svc, `${describe(svc)} runs in ${describe(subnet)}, which ${routed ? `routes to the internet through ${describeTable(routed)}` : "is a public subnet"}; use the private subnets (no internet route).`);
                 }
             }
         }

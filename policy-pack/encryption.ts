@@ -109,13 +109,17 @@ function asArray(v: unknown): unknown[] {
     return Array.isArray(v) ? v : v === undefined ? [] : [v];
 }
 
-/** True when a bucket policy document denies every request made without TLS. */
+/** True when a bucket policy document denies every request made without TLS, to the bucket and to its objects. */
 export function deniesInsecureTransport(doc: any): boolean {
     return asArray(doc?.Statement).some((s: any) => {
         const everyone = s?.Principal === "*" || asArray(s?.Principal?.AWS).includes("*");
         const allActions = asArray(s?.Action).some((a) => a === "*" || a === "s3:*");
         const insecure = asArray(s?.Condition?.Bool?.["aws:SecureTransport"]).some((v) => v === false || v === "false");
-        return s?.Effect === "Deny" && everyone && allActions && insecure;
+        // Bucket-level calls (ListBucket, policy reads) name the bucket's ARN, object calls `<arn>/*`.
+        const resources = asArray(s?.Resource).filter((r): r is string => typeof r === "string");
+        const bucket = resources.some((r) => r === "*" || /^arn:[^:]+:s3:::[^/]+$/.test(r));
+        const objects = resources.some((r) => r === "*" || r.endsWith("/*"));
+        return s?.Effect === "Deny" && everyone && allActions && insecure && bucket && objects;
     });
 }
 
@@ -158,9 +162,10 @@ export const kmsKeyRotation = resourcePolicy<{ maxRotationPeriodDays: number }>(
             report(`${describe(r)} never rotates; set enableKeyRotation: true (rotationPeriodInDays at most ${config.maxRotationPeriodDays}).`);
             return;
         }
-        const period = r.props.rotationPeriodInDays;
+        const period = r.props.rotationPeriodInDays ?? 365; // KMS rotates yearly when no period is given
         if (typeof period === "number" && period > config.maxRotationPeriodDays) {
-            report(`${describe(r)} rotates every ${period} days; set rotationPeriodInDays to at most ${config.maxRotationPeriodDays}.`);
+            const given = r.props.rotationPeriodInDays === undefined ? " (the KMS default)" : "";
+            report(`${describe(r)} rotates every ${period} days${given}; set rotationPeriodInDays to at most ${config.maxRotationPeriodDays}.`);
         }
     },
 });

@@ -49,12 +49,40 @@ interface LifecycleConfig {
 
 /** The key prefix a lifecycle rule is limited to ("" for the whole bucket), or UNKNOWN. */
 function rulePrefix(rule: unknown): string | typeof UNKNOWN {
+    // Provider state may carry an empty `filter.prefix` next to the real one under `filter.and`.
     for (const path of [["filter", "prefix"], ["filter", "and", "prefix"], ["prefix"]]) {
         const p = read(rule, ...path);
         if (p === UNKNOWN) return UNKNOWN;
-        if (typeof p === "string") return p;
+        if (typeof p === "string" && p !== "") return p;
     }
     return "";
+}
+
+/** Filters besides the prefix that leave objects out of a rule (0, null and {} mean none). */
+const NARROWING_FILTERS = [
+    ["filter", "tag"], ["filter", "and", "tags"],
+    ["filter", "objectSizeGreaterThan"], ["filter", "objectSizeLessThan"],
+    ["filter", "and", "objectSizeGreaterThan"], ["filter", "and", "objectSizeLessThan"],
+];
+
+/** Whether a rule applies to every object of the bucket (no prefix, tag or size filter); UNKNOWN when a preview cannot tell. */
+function coversWholeBucket(rule: unknown): boolean | typeof UNKNOWN {
+    const prefix = rulePrefix(rule);
+    if (prefix === UNKNOWN) return UNKNOWN;
+    if (prefix !== "") return false;
+    for (const path of NARROWING_FILTERS) {
+        const v = read(rule, ...path);
+        if (v === UNKNOWN) return UNKNOWN;
+        const none = v === undefined || v === null || v === 0 || (typeof v === "object" && Object.keys(v).length === 0);
+        if (!none) return false;
+    }
+    return true;
+}
+
+/** Whether `path` under the rule is a day count of at most `max` (an unknown one is given the benefit of the doubt). */
+function within(rule: unknown, path: string[], max: number): boolean {
+    const d = read(rule, ...path);
+    return d === UNKNOWN || (typeof d === "number" && d <= max);
 }
 
 export const bucketLifecycle = stackPolicy<LifecycleConfig>({
@@ -77,31 +105,46 @@ export const bucketLifecycle = stackPolicy<LifecycleConfig>({
                 report(bucket, `${describe(bucket)} has no lifecycle configuration; add an aws.s3.BucketLifecycleConfiguration for it whose rules expire objects within ${config.maxExpirationDays} days.`);
                 continue;
             }
-            const rules = configs.flatMap((c) => { const l = list(c.props, "rules"); return l === UNKNOWN ? [] : l; })
-                .filter((rule) => read(rule, "status") === "Enabled");
-            const expiryDays = rules.map((rule) => read(rule, "expiration", "days")).filter((d): d is number => typeof d === "number");
-            if (!expiryDays.some((d) => d <= config.maxExpirationDays)) {
-                report(bucket, `${describe(bucket)} never expires its current objects; give an enabled lifecycle rule expiration.days of at most ${config.maxExpirationDays}.`);
+            const ruleLists = configs.map((c) => list(c.props, "rules"));
+            // Rules a preview does not know yet are checked once they are known (on `pulumi up`).
+            if (ruleLists.includes(UNKNOWN)) continue;
+            const allRules = (ruleLists as unknown[][]).flat();
+            const rules = allRules.filter((rule) => read(rule, "status") === "Enabled");
+            // Only a rule without a filter reaches every object; one limited to a prefix leaves the rest forever.
+            const whole = rules.filter((rule) => coversWholeBucket(rule) !== false);
+            if (!whole.some((rule) => within(rule, ["expiration", "days"], config.maxExpirationDays))) {
+                report(bucket, `${describe(bucket)} never expires all of its current objects; give an enabled lifecycle rule that applies to the whole bucket (no prefix, tag or size filter) expiration.days of at most ${config.maxExpirationDays}.`);
             }
-            for (const d of expiryDays.filter((d) => d > config.maxExpirationDays)) {
+            for (const d of rules.map((rule) => read(rule, "expiration", "days")).filter((d): d is number => typeof d === "number" && d > config.maxExpirationDays)) {
                 report(bucket, `${describe(bucket)} keeps objects ${d} days; lower the rule's expiration.days to at most ${config.maxExpirationDays}.`);
             }
             const versioned = referencing(resources, T.bucketVersioning, "bucket", bucket)
                 .some((v) => read(v.props, "versioningConfiguration", "status") === "Enabled");
-            if (versioned) {
-                const noncurrent = rules.map((rule) => read(rule, "noncurrentVersionExpiration", "noncurrentDays")).filter((d): d is number => typeof d === "number");
-                if (!noncurrent.some((d) => d <= config.maxNoncurrentVersionDays)) {
-                    report(bucket, `${describe(bucket)} is versioned but never expires noncurrent versions; give an enabled rule noncurrentVersionExpiration.noncurrentDays of at most ${config.maxNoncurrentVersionDays}.`);
-                }
+            if (versioned && !whole.some((rule) => within(rule, ["noncurrentVersionExpiration", "noncurrentDays"], config.maxNoncurrentVersionDays))) {
+                report(bucket, `${describe(bucket)} is versioned but never expires all of its noncurrent versions; give an enabled rule that applies to the whole bucket noncurrentVersionExpiration.noncurrentDays of at most ${config.maxNoncurrentVersionDays}.`);
             }
-            for (const rule of rules) {
-                const prefix = rulePrefix(rule);
-                if (prefix === UNKNOWN || !config.archivePrefixes.some((p) => prefix.startsWith(p))) continue;
+            // Every log prefix the rules name (enabled or not) must reach an archive class in time through an
+            // enabled rule that covers it: its own, a rule for a shorter prefix, or a whole-bucket rule.
+            const archives = (rule: unknown) => {
                 const transitions = list(rule, "transitions");
-                const archived = transitions !== UNKNOWN && transitions.some((t) =>
-                    config.archiveStorageClasses.includes(read(t, "storageClass")) && typeof read(t, "days") === "number" && read(t, "days") <= config.maxArchiveDays);
+                return transitions === UNKNOWN || transitions.some((t) => {
+                    const cls = read(t, "storageClass");
+                    return (cls === UNKNOWN || config.archiveStorageClasses.includes(cls)) && within(t, ["days"], config.maxArchiveDays);
+                });
+            };
+            const logPrefixes = new Map<string, unknown>();
+            for (const rule of allRules) {
+                const prefix = rulePrefix(rule);
+                if (prefix !== UNKNOWN && config.archivePrefixes.some((p) => p !== "" && prefix.startsWith(p)) && !logPrefixes.has(prefix)) logPrefixes.set(prefix, rule);
+            }
+            for (const [prefix, named] of logPrefixes) {
+                const archived = rules.some((rule) => {
+                    const p = rulePrefix(rule);
+                    return (p === UNKNOWN || prefix.startsWith(p)) && archives(rule);
+                });
                 if (!archived) {
-                    report(bucket, `${describe(bucket)} does not move "${prefix}" to Glacier in time; give rule "${read(rule, "id")}" a transition to ${config.archiveStorageClasses[0]} at day ${config.maxArchiveDays} or earlier.`);
+                    const disabled = read(named, "status") !== "Enabled" ? " (it is not Enabled)" : "";
+                    report(bucket, `${describe(bucket)} does not move "${prefix}" to Glacier in time; give rule "${read(named, "id")}"${disabled} a transition to ${config.archiveStorageClasses[0]} at day ${config.maxArchiveDays} or earlier.`);
                 }
             }
         }

@@ -87,6 +87,11 @@ const mutations: Mutation[] = [
         },
     },
     {
+        stack: "dev", what: "a default route to the internet gateway in the VPC's main route table", policy: "internet-routes-only-in-public-subnets",
+        edit: (p) => add(p, T.route, "backend-main-default", { destinationCidrBlock: "0.0.0.0/0" },
+            { routeTableId: [one(p, "aws:ec2/vpc:Vpc")], gatewayId: [one(p, "aws:ec2/internetGateway:InternetGateway")] }),
+    },
+    {
         stack: "dev", what: "a private subnet associated with the public route table", policy: "internet-routes-only-in-public-subnets",
         edit: (p) => {
             const assoc = one(p, T.assoc, "private-1-rta");
