@@ -6,9 +6,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "../tools/offline-preview";
+import { failureMessage, UsageError } from "../tools/cli-args";
+import { EXPECTED_ERRORS, parseArgs } from "../tools/offline-preview";
 import { MOCKED_TYPES } from "../tools/mocks";
 import type { Plan } from "../tools/plan";
+import { PolicyConfigError } from "../tools/policy-config";
 import { formatViolations } from "../tools/policy-analyzer";
 import { parseArgs as parseCheckArgs } from "../tools/policy-check";
 import { PROJECT_ROOT, readStackConfig, StackConfigError } from "../tools/stack-config";
@@ -104,6 +106,15 @@ describe("offline preview", function () {
             assert.throws(() => parseArgs(["--stack", "--json", "x"]), /--stack needs a value/);
             assert.throws(() => parseArgs(["--stack", "dev", "--policy"]), /unknown argument --policy/);
             assert.throws(() => parseArgs(["--stack", "dev", "--no-policy=yes"]), /--no-policy takes no value/);
+        });
+
+        it("ends with the message alone for errors it expects (settings, stack file, pack, pack config), the stack otherwise", () => {
+            const usage = "usage: npm run preview:offline -- --stack NAME";
+            assert.equal(failureMessage(new UsageError("--stack is required"), usage, EXPECTED_ERRORS, "the program failed: "), `error: --stack is required\n${usage}`);
+            assert.equal(failureMessage(new PolicyConfigError("policy pack configuration is invalid"), usage, EXPECTED_ERRORS, "the program failed: "), "error: policy pack configuration is invalid");
+            assert.equal(failureMessage(new StackConfigError("Pulumi.x.yaml", "no such stack file"), usage, EXPECTED_ERRORS, "the program failed: "), "error: Pulumi.x.yaml: no such stack file");
+            const crash = failureMessage(new TypeError("x is undefined"), usage, EXPECTED_ERRORS, "the program failed: ");
+            assert.match(crash, /^error: the program failed: TypeError: x is undefined\n\s+at /);
         });
 
         it("policy:check shares the same rules", () => {

@@ -33,3 +33,25 @@ export function walkArgs(argv: readonly string[], on: (arg: string, value: () =>
         if (eq > 0 && !inlineUsed) throw new UsageError(`${arg} takes no value`);
     }
 }
+
+/**
+ * The message a tool prints when `err` ends it: `error: <message>` for the errors it expects
+ * (named in `expected`, by class name), the usage too for a UsageError, and the stack trace for
+ * anything else, after `unexpected` (what failed).
+ */
+export function failureMessage(err: unknown, usage: string, expected: readonly string[], unexpected = ""): string {
+    if (err instanceof UsageError) return `error: ${err.message}\n${usage}`;
+    if (err instanceof Error && expected.includes(err.name)) return `error: ${err.message}`;
+    return `error: ${unexpected}${err instanceof Error ? err.stack ?? err.message : String(err)}`;
+}
+
+/** Runs a tool's `main` and exits with its status, or with `failureCode` after printing what ended it. */
+export function runTool(main: (argv: string[]) => Promise<number>, usage: string, expected: readonly string[], failureCode: number, unexpected = ""): void {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (err) => {
+            console.error(failureMessage(err, usage, expected, unexpected));
+            process.exit(failureCode);
+        },
+    );
+}

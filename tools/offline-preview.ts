@@ -6,11 +6,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SettingsError } from "../config";
-import { UsageError, walkArgs } from "./cli-args";
+import { runTool, UsageError, walkArgs } from "./cli-args";
 import { installMocks, RecordedResource, settle, valueOf } from "./mock-harness";
 import { Plan } from "./plan";
-import { PROJECT_ROOT, readStackConfig, StackConfigError } from "./stack-config";
+import { PROJECT_ROOT, readStackConfig } from "./stack-config";
 
 export interface PreviewOptions {
     stack: string;
@@ -142,14 +141,9 @@ async function main(argv: string[]): Promise<number> {
     return exitCode;
 }
 
+/** Errors that end the preview with their message alone: bad settings, stack files, pack or pack config. */
+export const EXPECTED_ERRORS = ["SettingsError", "StackConfigError", "PolicyPackError", "PolicyConfigError"];
+
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (err) => {
-            if (err instanceof UsageError) console.error(`error: ${err.message}\n${USAGE}`);
-            else if (err instanceof SettingsError || err instanceof StackConfigError) console.error(`error: ${err.message}`);
-            else console.error(`error: the program failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-            process.exit(1);
-        },
-    );
+    runTool(main, USAGE, EXPECTED_ERRORS, 1, "the program failed: ");
 }

@@ -6,10 +6,9 @@
 // Exit status: 0 without mandatory violations, 1 with any, 2 when the check could not run.
 import * as fs from "fs";
 import * as path from "path";
-import { UsageError, walkArgs } from "./cli-args";
+import { runTool, UsageError, walkArgs } from "./cli-args";
 import type { Plan } from "./plan";
-import { PolicyConfigError } from "./policy-config";
-import { evaluatePolicies, formatViolations, PolicyPackError } from "./policy-analyzer";
+import { evaluatePolicies, formatViolations } from "./policy-analyzer";
 import type { ValueMode } from "./policy-unknowns";
 
 const USAGE = "usage: npm run policy:check -- PLAN.json [--policy-pack DIR] [--policy-pack-config FILE] [--values preview|known|both]";
@@ -69,13 +68,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (err) => {
-            if (err instanceof UsageError) console.error(`error: ${err.message}\n${USAGE}`);
-            else if (err instanceof PolicyPackError || err instanceof PolicyConfigError) console.error(`error: ${err.message}`);
-            else console.error(`error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-            process.exit(2);
-        },
-    );
+    runTool(main, USAGE, ["PolicyPackError", "PolicyConfigError"], 2);
 }
