@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { failureMessage, UsageError } from "../tools/cli-args";
 import { EXPECTED_ERRORS, parseArgs } from "../tools/offline-preview";
-import { MOCKED_TYPES } from "../tools/mocks";
+import { mockCall, MOCKED_TYPES } from "../tools/mocks";
 import type { Plan } from "../tools/plan";
 import { PolicyConfigError } from "../tools/policy-config";
 import { formatViolations } from "../tools/policy-analyzer";
@@ -153,6 +153,25 @@ describe("offline preview", function () {
                 assert.ok(Object.keys(plan.outputs).length > 0, "no stack outputs");
             });
         }
+    });
+
+    describe("mocked provider functions", () => {
+        it("render aws.iam.getPolicyDocument as the IAM JSON the provider returns, not the raw inputs", () => {
+            const json = JSON.parse(mockCall({ token: "aws:iam/getPolicyDocument:getPolicyDocument", inputs: { statements: [
+                { sid: "Read", actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/*"], principals: [{ type: "Service", identifiers: ["logs.amazonaws.com"] }],
+                    conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["123456789012"] }] },
+                { effect: "Deny", actions: ["s3:*"], resources: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], principals: [{ type: "*", identifiers: ["*"] }] },
+            ] } } as any, { region: "ap-northeast-1", stack: "dev" }).json);
+            assert.deepEqual(json, { Version: "2012-10-17", Statement: [
+                { Sid: "Read", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*", Principal: { Service: "logs.amazonaws.com" }, Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } } },
+                { Effect: "Deny", Action: "s3:*", Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], Principal: "*" },
+            ] });
+        });
+
+        it("refuse a provider function they do not know, naming it", () => {
+            assert.throws(() => mockCall({ token: "aws:ec2/getVpc:getVpc", inputs: {} } as any, { region: "ap-northeast-1", stack: "dev" }),
+                /unmocked provider function aws:ec2\/getVpc:getVpc: add it to tools\/mocks\.ts/);
+        });
     });
 
     describe("printing", () => {

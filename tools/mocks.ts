@@ -130,6 +130,39 @@ function stripUndefined(o: Record<string, any>): Record<string, any> {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
+/** A one-element list as its element, as the provider writes IAM JSON. */
+function oneOrMany(values: unknown[]): unknown {
+    return values.length === 1 ? values[0] : values;
+}
+
+/** The IAM JSON aws.iam.getPolicyDocument renders from its statements (capitalised keys, principals and conditions as maps). */
+export function policyDocument(inputs: Record<string, any>): Record<string, unknown> {
+    const principals = (list: any[] | undefined) => {
+        if (!list?.length) return undefined;
+        if (list.some((p) => p.type === "*")) return "*";
+        const byType: Record<string, unknown[]> = {};
+        for (const p of list) byType[p.type] = [...(byType[p.type] ?? []), ...p.identifiers];
+        return Object.fromEntries(Object.entries(byType).map(([type, ids]) => [type, oneOrMany(ids)]));
+    };
+    const statements = (inputs.statements ?? []).map((s: any) => {
+        const conditions: Record<string, Record<string, unknown>> = {};
+        for (const c of s.conditions ?? []) conditions[c.test] = { ...conditions[c.test], [c.variable]: oneOrMany(c.values) };
+        const doc: Record<string, unknown> = {
+            Sid: s.sid,
+            Effect: s.effect ?? "Allow",
+            Action: s.actions?.length ? oneOrMany(s.actions) : undefined,
+            NotAction: s.notActions?.length ? oneOrMany(s.notActions) : undefined,
+            Resource: s.resources?.length ? oneOrMany(s.resources) : undefined,
+            NotResource: s.notResources?.length ? oneOrMany(s.notResources) : undefined,
+            Principal: principals(s.principals),
+            NotPrincipal: principals(s.notPrincipals),
+            Condition: Object.keys(conditions).length ? conditions : undefined,
+        };
+        return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
+    });
+    return { Version: inputs.version ?? "2012-10-17", ...(inputs.policyId ? { Id: inputs.policyId } : {}), Statement: statements };
+}
+
 /** Provider functions the program calls. Anything else throws, naming the token. */
 export function mockCall(args: pulumi.runtime.MockCallArgs, ctx: MockContext): Record<string, any> {
     const azNames = ["a", "c", "d"].map((s) => `${ctx.region}${s}`);
@@ -150,7 +183,7 @@ export function mockCall(args: pulumi.runtime.MockCallArgs, ctx: MockContext): R
             return { id: `pl-${hex(String(name), 8)}`, name, cidrBlocks: ["52.219.0.0/20"] };
         }
         case "aws:iam/getPolicyDocument:getPolicyDocument":
-            return { json: JSON.stringify({ Version: "2012-10-17", Statement: args.inputs?.statements ?? [] }), id: hex(JSON.stringify(args.inputs ?? {}), 10) };
+            return { json: JSON.stringify(policyDocument(args.inputs ?? {})), id: hex(JSON.stringify(args.inputs ?? {}), 10) };
         case "aws:elb/getServiceAccount:getServiceAccount":
             return { id: "582318560864", arn: "arn:aws:iam::582318560864:root" };
         default:
