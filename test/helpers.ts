@@ -15,14 +15,19 @@ export type StackName = "dev" | "prod";
  */
 export type ConfigOverrides = Record<string, string | undefined>;
 
-/** The validated settings of a stack, read from Pulumi.yaml + Pulumi.<stack>.yaml like the CLI does. */
-export function stackSettings(stack: StackName, overrides: ConfigOverrides = {}): Settings {
+/** The stack's config values (Pulumi.yaml + Pulumi.<stack>.yaml, as the CLI passes them) with the overrides applied. */
+function stackValues(stack: StackName, overrides: ConfigOverrides): Record<string, string> {
     const values: Record<string, string> = { ...readStackConfig(stack).values };
     for (const [key, value] of Object.entries(overrides)) {
         if (value === undefined) delete values[key];
         else values[key] = value;
     }
-    return parseSettings({ stack, values });
+    return values;
+}
+
+/** The validated settings of a stack, read from Pulumi.yaml + Pulumi.<stack>.yaml like the CLI does. */
+export function stackSettings(stack: StackName, overrides: ConfigOverrides = {}): Settings {
+    return parseSettings({ stack, values: stackValues(stack, overrides) });
 }
 
 export interface Run<T> {
@@ -37,7 +42,8 @@ export interface Run<T> {
  */
 export async function runUnderMocks<T>(stack: StackName, build: (settings: Settings) => T, overrides: ConfigOverrides = {}): Promise<Run<T>> {
     const settings = stackSettings(stack, overrides);
-    const recorder = await installMocks({ project: settings.project, stack, region: settings.region, config: readStackConfig(stack).values });
+    // The runtime sees the same values as the settings (aws:* overrides reach the provider's config too).
+    const recorder = await installMocks({ project: settings.project, stack, region: settings.region, config: stackValues(stack, overrides) });
     const result = build(settings);
     await settle();
     return { settings, recorder, result };
