@@ -182,6 +182,8 @@ export interface Settings {
     stack: string;
     /** The file a user edits for this stack, named in every error. */
     stackFile: string;
+    /** Things a preview should tell the user that do not stop it (placeholders that `pulumi up` refuses). */
+    notices: string[];
     region: string;
     protection: ProtectionSettings;
     network: NetworkSettings;
@@ -235,6 +237,19 @@ export interface RawStackConfig {
     stack: string;
     /** Fully qualified keys (`backend-infra:vpcCidr`, `aws:region`) to values as the Pulumi runtime holds them. */
     values: Record<string, string>;
+    /**
+     * true for `pulumi up` (resources will really be created), false for a preview. Settings that
+     * are only placeholders (a documentation domain) pass a preview with a notice and stop an update.
+     */
+    deploying?: boolean;
+}
+
+/** Stack names become part of AWS names (buckets, clusters, log groups): keep them short and lower-case. */
+const STACK_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+
+/** Domains reserved for documentation and tests (RFC 2606, RFC 6761): never a real deployment's. */
+export function isReservedDomain(domain: string): boolean {
+    return /(^|\.)example\.(com|net|org)$/.test(domain) || /\.(example|test|invalid|localhost)$/.test(domain);
 }
 
 /**
@@ -247,6 +262,9 @@ export function parseSettings(raw: RawStackConfig): Settings {
     const say = (key: string, value: unknown, message: string) =>
         problems.push(`${key} = ${value === undefined ? "(not set)" : JSON.stringify(value)}: ${message}`);
 
+    if (!STACK_NAME.test(raw.stack)) {
+        problems.push(`stack "${raw.stack}": stack names become part of AWS resource names; use 1–20 lower-case letters, digits and hyphens, starting with a letter`);
+    }
     const region = raw.values["aws:region"];
     if (!region) {
         say("aws:region", undefined, "the AWS region is required (e.g. ap-northeast-1)");
@@ -289,9 +307,16 @@ export function parseSettings(raw: RawStackConfig): Settings {
         stack: raw.stack,
         stackFile,
         region: region!,
+        notices: [],
         ...(parsed as Pick<Settings, keyof typeof AREAS>),
     };
     crossCheck(settings, say);
+    const domain = settings.service.domainName;
+    if (domain !== undefined && isReservedDomain(domain)) {
+        const what = `${domain} is a placeholder reserved for documentation (RFC 2606): set ${PROJECT}:domainName and ${PROJECT}:hostedZoneId to your own domain and Route 53 zone, or ${PROJECT}:certificateArn, before deploying`;
+        if (raw.deploying) say(`${PROJECT}:domainName`, domain, what);
+        else settings.notices.push(`${PROJECT}:domainName in ${stackFile}: ${what}; a preview goes on, \`pulumi up\` stops here.`);
+    }
     if (problems.length > 0) throw new SettingsError(stackFile, problems);
     return settings;
 }
@@ -310,10 +335,12 @@ function crossCheck(s: Settings, say: (key: string, value: unknown, message: str
 
     // Network: every AZ needs a public and a private subnet inside the VPC.
     const vpc = parseCidr(s.network.vpcCidr)!;
-    const needed = 2 * s.network.availabilityZoneCount;
-    if (s.network.subnetPrefixLength <= vpc.bitmask || 2 ** (s.network.subnetPrefixLength - vpc.bitmask) < needed) {
+    // Public subnets come from the VPC's first half and private ones from its second half (see
+    // components/network.ts), so each half must hold one subnet per AZ.
+    const perHalf = s.network.subnetPrefixLength < vpc.bitmask + 1 ? 0 : 2 ** (s.network.subnetPrefixLength - vpc.bitmask - 1);
+    if (perHalf < s.network.availabilityZoneCount) {
         say(k("vpcCidr"), s.network.vpcCidr,
-            `is too small for ${needed} subnets of /${s.network.subnetPrefixLength} (${s.network.availabilityZoneCount} AZs × public and private)`);
+            `is too small for ${s.network.availabilityZoneCount} AZs with /${s.network.subnetPrefixLength} subnets: each half of the VPC (public, private) holds ${perHalf}`);
     }
     if (vpc.bitmask < 16 || vpc.bitmask > 28) {
         say(k("vpcCidr"), s.network.vpcCidr, "must have a prefix between /16 and /28 (the VPC limits)");
@@ -500,5 +527,7 @@ export function windowsOverlap(x: string, y: string): boolean {
 
 /** The running stack's settings. Called once, by index.ts, before any resource is created. */
 export function loadSettings(): Settings {
-    return parseSettings({ stack: pulumi.getStack(), values: pulumi.runtime.allConfig() });
+    const settings = parseSettings({ stack: pulumi.getStack(), values: pulumi.runtime.allConfig(), deploying: !pulumi.runtime.isDryRun() });
+    for (const notice of settings.notices) pulumi.log.warn(notice);
+    return settings;
 }

@@ -328,8 +328,10 @@ export class Aurora extends pulumi.ComponentResource {
             }, { parent: target });
         }
 
-        this.writerEndpoint = cluster.endpoint;
-        this.readerEndpoint = cluster.readerEndpoint;
+        // The cluster endpoints exist before any instance does; resolving them after the instances
+        // makes the Service (and anything else connecting) wait until there is a database to reach.
+        this.writerEndpoint = pulumi.all([cluster.endpoint, writer.id]).apply(([endpoint]) => endpoint);
+        this.readerEndpoint = pulumi.all([cluster.readerEndpoint, ...readers.map((r) => r.id)]).apply(([endpoint]) => endpoint);
         this.port = cluster.port;
         this.databaseName = cluster.databaseName;
         this.secretArn = cluster.masterUserSecrets.apply((secrets) => {

@@ -13,7 +13,7 @@ export interface NetworkArgs {
     vpcCidr: string;
     /** AZs to span; at least 2. The first N available (non-opt-in) AZs of the region are used. */
     availabilityZoneCount: number;
-    /** Prefix length of every subnet: public subnets take the first N blocks, private the next N. */
+    /** Prefix length of every subnet: public subnets are carved from the VPC's first half, private subnets from its second half. */
     subnetPrefixLength: number;
     /** Interface endpoint services (e.g. `ecr.api`), one endpoint each in every private subnet. S3 is always a gateway endpoint and is not listed here. */
     interfaceEndpointServices: string[];
@@ -23,6 +23,21 @@ export interface NetworkArgs {
     stack: string;
     /** Region, for endpoint service names (com.amazonaws.<region>.<service>). */
     region: string;
+}
+
+/**
+ * Subnet CIDRs: public subnets from the start of the VPC's first half, private subnets from the
+ * start of its second half, so a later availabilityZoneCount increase adds blocks without moving
+ * any existing subnet (a moved CIDR would force every subnet to be replaced).
+ */
+export function subnetLayout(vpcCidr: string, prefixLength: number, azCount: number): { publicCidrs: string[]; privateCidrs: string[] } {
+    const vpc = parseCidr(vpcCidr);
+    if (!vpc) throw new Error(`subnetLayout: "${vpcCidr}" is not a CIDR block`);
+    const firstHalf = new Netmask(vpc.base, vpc.bitmask + 1);
+    return {
+        publicCidrs: carveSubnets(firstHalf.toString(), prefixLength, azCount),
+        privateCidrs: carveSubnets(firstHalf.next().toString(), prefixLength, azCount),
+    };
 }
 
 /** Carves `count` consecutive /prefix blocks from the start of `cidr` with netmask (no string arithmetic). */
@@ -58,7 +73,7 @@ export class Network extends pulumi.ComponentResource {
         super("backend-infra:network:Network", name, {}, opts);
         const n = args.availabilityZoneCount;
         if (n < 2) throw new Error(`Network ${name}: availabilityZoneCount must be at least 2, got ${n}`);
-        const cidrs = carveSubnets(args.vpcCidr, args.subnetPrefixLength, 2 * n);
+        const { publicCidrs, privateCidrs } = subnetLayout(args.vpcCidr, args.subnetPrefixLength, n);
         const parent = { parent: this };
 
         const zones = aws.getAvailabilityZonesOutput({
@@ -105,7 +120,7 @@ export class Network extends pulumi.ComponentResource {
             const az = azs.apply((names) => names[i]);
             const pub = new aws.ec2.Subnet(`${name}-public-${i + 1}`, {
                 vpcId: vpc.id,
-                cidrBlock: cidrs[i],
+                cidrBlock: publicCidrs[i],
                 availabilityZone: az,
                 // The ALB gets its own addresses; nothing launched here should get a public IP implicitly.
                 mapPublicIpOnLaunch: false,
@@ -119,7 +134,7 @@ export class Network extends pulumi.ComponentResource {
 
             const priv = new aws.ec2.Subnet(`${name}-private-${i + 1}`, {
                 vpcId: vpc.id,
-                cidrBlock: cidrs[n + i],
+                cidrBlock: privateCidrs[i],
                 availabilityZone: az,
                 mapPublicIpOnLaunch: false,
                 tags: { Name: `${name}-private-${i + 1}`, Tier: "private" },

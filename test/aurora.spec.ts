@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 import { Aurora, auroraKeyPolicy, instancePlacement, KeyPolicy, rdsIdentifier } from "../components/aurora";
 import { Network } from "../components/network";
 import { Settings } from "../config";
@@ -351,6 +352,22 @@ describe("Aurora placement over three AZs (prod, 2 readers)", () => {
             ["backend-db-prod-2", "ap-northeast-1c"],
             ["backend-db-prod-3", "ap-northeast-1d"],
         ]);
+    });
+});
+
+describe("Aurora endpoints", () => {
+    it("resolve only after the instances exist, so a client waits for a database it can reach", async () => {
+        const { recorder } = await runUnderMocks("dev", (s) => {
+            const network = new Network("backend", { ...s.network, stack: s.stack, region: s.region });
+            const aurora = new Aurora("backend-db", auroraArgs(s, network));
+            // A stand-in client: what its inputs depend on is what the engine waits for.
+            new aws.ssm.Parameter("client", { type: "String", value: pulumi.interpolate`${aurora.writerEndpoint} ${aurora.readerEndpoint}` });
+        });
+        const client = recorder.one("aws:ssm/parameter:Parameter");
+        const deps = client.propertyDependencies.value ?? [];
+        const instances = recorder.ofType(T.instance).map((r) => r.urn);
+        assert.equal(instances.length, 2);
+        for (const urn of instances) assert.ok(deps.includes(urn), `client does not wait for ${urn}: ${deps.join(", ")}`);
     });
 });
 

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { parse as parseYaml } from "yaml";
 import {
-    CLOUDWATCH_RETENTION_DAYS, describeSizes, OPTIONAL_KEYS, parseSettings, SETTING_KEYS, SettingsError, windowsOverlap,
+    CLOUDWATCH_RETENTION_DAYS, isReservedDomain, describeSizes, OPTIONAL_KEYS, parseSettings, SETTING_KEYS, SettingsError, windowsOverlap,
 } from "../config";
 import { readStackConfig } from "../tools/stack-config";
 
@@ -99,7 +99,9 @@ describe("stack settings", () => {
         it("a malformed CIDR", () => rejects({ "backend-infra:vpcCidr": "10.0.0/16" }, "backend-infra:vpcCidr", /"10\.0\.0\/16": is not an IPv4 CIDR/));
         it("a CIDR whose address is not the network address", () => rejects({ "backend-infra:vpcCidr": "10.0.1.0/16" }, "backend-infra:vpcCidr", /not an IPv4 CIDR/));
         it("a VPC CIDR too small for the subnets", () =>
-            rejects({ "backend-infra:vpcCidr": "10.0.0.0/22" }, "backend-infra:vpcCidr", /too small for 4 subnets of \/20/));
+            rejects({ "backend-infra:vpcCidr": "10.0.0.0/22" }, "backend-infra:vpcCidr", /too small for 2 AZs with \/20 subnets: each half of the VPC \(public, private\) holds 0/));
+        it("a VPC whose halves hold fewer subnets than AZs", () =>
+            rejects({ "backend-infra:vpcCidr": "10.0.0.0/19", "backend-infra:availabilityZoneCount": "3" }, "backend-infra:vpcCidr", /each half of the VPC \(public, private\) holds 1/));
         it("fewer than 2 AZs", () => rejects({ "backend-infra:availabilityZoneCount": "1" }, "backend-infra:availabilityZoneCount", /= 1: must be at least 2/));
         it("an unknown interface endpoint service", () =>
             rejects({ "backend-infra:interfaceEndpointServices": JSON.stringify(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ecr.docker"]) },
@@ -162,6 +164,37 @@ describe("stack settings", () => {
                 assert.ok(err instanceof SettingsError);
                 assert.equal(err.problems.length, 3, err.message);
             }
+        });
+    });
+
+    describe("placeholders and stack names", () => {
+        const prod = () => readStackConfig("prod").values;
+
+        it("lets a preview of prod's placeholder domain through with a notice naming the keys", () => {
+            const s = parseSettings({ stack: "prod", values: prod(), deploying: false });
+            assert.equal(s.service.domainName, "example.com");
+            assert.equal(s.notices.length, 1);
+            assert.match(s.notices[0], /backend-infra:domainName in Pulumi\.prod\.yaml: example\.com is a placeholder.*`pulumi up` stops here/);
+        });
+
+        it("stops `pulumi up` on a placeholder domain before any resource is created", () => {
+            assert.throws(() => parseSettings({ stack: "prod", values: prod(), deploying: true }),
+                (err: unknown) => err instanceof SettingsError && /backend-infra:domainName = "example\.com": example\.com is a placeholder reserved for documentation/.test(err.message));
+        });
+
+        it("deploys a real domain without notices", () => {
+            const s = parseSettings({ stack: "prod", values: { ...prod(), "backend-infra:domainName": "api-platform.jp" }, deploying: true });
+            assert.deepEqual(s.notices, []);
+        });
+
+        it("recognises the reserved documentation domains only", () => {
+            for (const d of ["example.com", "shop.example.org", "example.net", "svc.example", "a.test", "x.invalid"]) assert.ok(isReservedDomain(d), d);
+            for (const d of ["example.co.jp", "myexample.com", "examples.com", "testing.io"]) assert.ok(!isReservedDomain(d), d);
+        });
+
+        it("rejects a stack name that cannot be part of AWS names", () => {
+            assert.throws(() => parseSettings({ stack: "Prod_EU", values: readStackConfig("dev").values }),
+                (err: unknown) => err instanceof SettingsError && /stack "Prod_EU": stack names become part of AWS resource names/.test(err.message));
         });
     });
 

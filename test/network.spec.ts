@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { carveSubnets, Network } from "../components/network";
+import { carveSubnets, Network, subnetLayout } from "../components/network";
 import { RecordedResource, runUnderMocks, StackName, valueOf } from "./helpers";
 import { ResourceRecorder } from "../tools/mock-harness";
 import { MOCK_ACCOUNT_ID } from "../tools/mocks";
@@ -30,6 +30,13 @@ describe("carveSubnets", () => {
     it("carves consecutive blocks from the start of the VPC", () => {
         assert.deepEqual(carveSubnets("10.0.0.0/16", 20, 4), ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"]);
         assert.deepEqual(carveSubnets("172.16.8.0/22", 24, 2), ["172.16.8.0/24", "172.16.9.0/24"]);
+    });
+    it("keeps every existing subnet where it is when an AZ is added", () => {
+        const two = subnetLayout("10.0.0.0/16", 20, 2);
+        const three = subnetLayout("10.0.0.0/16", 20, 3);
+        assert.deepEqual(three.publicCidrs.slice(0, 2), two.publicCidrs);
+        assert.deepEqual(three.privateCidrs.slice(0, 2), two.privateCidrs);
+        assert.deepEqual(three.privateCidrs, ["10.0.128.0/20", "10.0.144.0/20", "10.0.160.0/20"]);
     });
     it("refuses more blocks than the VPC holds", () => {
         assert.throws(() => carveSubnets("10.0.0.0/24", 26, 5), /room for only 4 subnets of \/26/);
@@ -62,7 +69,8 @@ for (const stack of ["dev", "prod"] as const) {
             const priv = subnets.filter((s) => s.inputs.tags.Tier === "private");
             assert.deepEqual(pub.map((s) => s.inputs.availabilityZone), ["ap-northeast-1a", "ap-northeast-1c"]);
             assert.deepEqual(priv.map((s) => s.inputs.availabilityZone), ["ap-northeast-1a", "ap-northeast-1c"]);
-            assert.deepEqual(subnets.map((s) => s.inputs.cidrBlock).sort(), ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"]);
+            assert.deepEqual(pub.map((s) => s.inputs.cidrBlock), ["10.0.0.0/20", "10.0.16.0/20"]);
+            assert.deepEqual(priv.map((s) => s.inputs.cidrBlock), ["10.0.128.0/20", "10.0.144.0/20"]);
             for (const s of subnets) assert.equal(s.inputs.mapPublicIpOnLaunch, false, s.urn);
         });
 
