@@ -84,10 +84,18 @@ describe("offline preview", function () {
             assert.equal(cfg.values["demo:emails"], "[]");
         });
 
-        it("refuses a bare key in a stack file, as the CLI does", () => {
+        it("reads a bare key in a stack file as the project's, as `pulumi config set` writes it", () => {
             const root = tempProject({ "Pulumi.yaml": PROJECT_FILE, "Pulumi.s.yaml": "config:\n  zones: 3\n" });
+            assert.equal(readStackConfig("s", root).values["demo:zones"], "3");
+        });
+
+        it("refuses, as the CLI does, a stack that leaves keys declared without a default unset", () => {
+            const project = PROJECT_FILE + "  owner:\n    type: string\n  team:\n    type: string\n    description: who runs it\n  optional:\n    type: string\n    default: \"\"\n";
+            const root = tempProject({ "Pulumi.yaml": project, "Pulumi.s.yaml": "config:\n  demo:zones: 3\n", "Pulumi.t.yaml": "config:\n  demo:owner: ops\n", "Pulumi.u.yaml": "config:\n  demo:owner: ops\n  demo:team:\n    secure: v1:AAAA\n" });
             assert.throws(() => readStackConfig("s", root), (err: Error) => err instanceof StackConfigError
-                && /^Pulumi\.s\.yaml: could not parse zones as a configuration key/.test(err.message));
+                && err.message.startsWith("Pulumi.s.yaml: Stack 's' is missing configuration values 'owner' and 'team' (set them in Pulumi.s.yaml"));
+            assert.throws(() => readStackConfig("t", root), /Stack 't' is missing configuration value 'team' \(set it in/);
+            assert.deepEqual(readStackConfig("u", root).encryptedKeys, ["demo:team"], "an encrypted value counts as set");
         });
 
         it("names the stacks that exist when the stack file is missing", () => {
@@ -208,12 +216,20 @@ describe("offline preview", function () {
             assert.doesNotMatch(run.stdout, /Resources:/);
         });
 
-        it("refuses a stack file the CLI would refuse, with the file's name (exit 1)", () => {
-            fs.writeFileSync(path.join(scratch, "Pulumi.bare.yaml"), devFile() + "  vpcCidr: 10.1.0.0/16\n");
-            const bare = preview("--stack", "bare");
-            assert.equal(bare.status, 1);
-            assert.match(bare.stderr, /^error: Pulumi\.bare\.yaml: could not parse vpcCidr as a configuration key/m);
-            assert.doesNotMatch(bare.stderr, /the program failed/);
+        it("refuses a stack the CLI would refuse (a declared key without default left unset), naming the file (exit 1)", () => {
+            const projectFile = path.join(scratch, "Pulumi.yaml");
+            const original = fs.readFileSync(projectFile, "utf8");
+            try {
+                assert.match(original, /\nconfig:\n(?:[ #][^\n]*\n|\n)*$/, "config: is no longer Pulumi.yaml's last block; adapt this test");
+                fs.writeFileSync(projectFile, original + "  supportEmail:\n    type: string\n");
+                fs.writeFileSync(path.join(scratch, "Pulumi.missing.yaml"), devFile());
+                const run = preview("--stack", "missing");
+                assert.equal(run.status, 1, run.stdout + run.stderr);
+                assert.match(run.stderr, /^error: Pulumi\.missing\.yaml: Stack 'missing' is missing configuration value 'supportEmail'/m);
+                assert.doesNotMatch(run.stderr, /the program failed/);
+            } finally {
+                fs.writeFileSync(projectFile, original);
+            }
         });
 
         it("stands in Pulumi.yaml's default for a secret it cannot decrypt, prints the tree, outputs and counts, and exits 1 on a mandatory violation", () => {

@@ -46,14 +46,19 @@ function qualify(project: string, key: string): string {
 }
 
 /**
- * Parses a stack file's key as the CLI does: `namespace:name`, or the old `namespace:config:name`;
- * anything else (a bare `name`) is refused, so a file the CLI would reject does not pass offline.
+ * A stack file's key as the CLI reads it: `namespace:name`, the old `namespace:config:name`, or a
+ * bare `name`, which belongs to the project (as `pulumi config set name` means).
  */
-function stackKey(file: string, key: string): string {
+function stackKey(project: string, key: string): string {
     const parts = key.split(":");
-    if (parts.length === 2) return key;
     if (parts.length === 3 && parts[1] === "config" && parts[0] !== "") return `${parts[0]}:${parts[2]}`;
-    throw new StackConfigError(file, `could not parse ${key} as a configuration key (configuration keys should be of the form \`<namespace>:<name>\`)`);
+    return qualify(project, key);
+}
+
+/** 'a'; 'a' and 'b'; 'a', 'b' and 'c': how the CLI lists keys. */
+function listKeys(keys: string[]): string {
+    const quoted = keys.map((k) => `'${k}'`);
+    return quoted.length <= 1 ? quoted.join("") : `${quoted.slice(0, -1).join(", ")} and ${quoted[quoted.length - 1]}`;
 }
 
 function encode(value: unknown): string {
@@ -72,13 +77,23 @@ function holdsSecure(value: unknown): boolean {
     return Object.values(value).some(holdsSecure);
 }
 
+function isDeclaration(decl: unknown): decl is { type?: string; default?: unknown; value?: unknown } {
+    return typeof decl === "object" && decl !== null && !Array.isArray(decl)
+        && ("type" in decl || "default" in decl || "value" in decl || "description" in decl);
+}
+
+/** Project keys Pulumi.yaml declares without a default or value: every stack must set them. */
+export function requiredKeys(project: ProjectFile): string[] {
+    return Object.entries(project.config ?? {})
+        .filter(([key, decl]) => !key.includes(":") && isDeclaration(decl) && decl.default == null && decl.value == null)
+        .map(([key]) => key);
+}
+
 /** Project-level defaults: `key: {type, default, value}` declarations, or a plain value for other namespaces. */
 export function projectDefaults(project: ProjectFile): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [key, decl] of Object.entries(project.config ?? {})) {
-        const isDeclaration = typeof decl === "object" && decl !== null && !Array.isArray(decl)
-            && ("type" in decl || "default" in decl || "value" in decl || "description" in decl);
-        if (isDeclaration) {
+        if (isDeclaration(decl)) {
             const d = decl as { default?: unknown; value?: unknown };
             const v = d.value !== undefined ? d.value : d.default;
             if (v !== undefined) out[qualify(project.name, key)] = encode(v);
@@ -102,7 +117,7 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
     const secretKeys: string[] = [];
     const encryptedKeys: string[] = [];
     for (const [key, value] of Object.entries(doc.config ?? {})) {
-        const full = stackKey(stackFileName, key);
+        const full = stackKey(project.name, key);
         if (holdsSecure(value)) {
             // Not decryptable here: the program sees Pulumi.yaml's default for the key, if it has one.
             encryptedKeys.push(full);
@@ -110,6 +125,11 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
         }
         if (value === null || value === undefined) continue;
         values[full] = encode(value);
+    }
+    // The CLI refuses to run a stack that leaves a declared key without a default unset.
+    const missing = requiredKeys(project).filter((k) => !(`${project.name}:${k}` in values) && !encryptedKeys.includes(`${project.name}:${k}`)).sort();
+    if (missing.length > 0) {
+        throw new StackConfigError(stackFileName, `Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${listKeys(missing)} (set ${missing.length > 1 ? "them" : "it"} in ${stackFileName}, or declare a default in Pulumi.yaml)`);
     }
     return { project: project.name, stack, values, secretKeys, encryptedKeys };
 }
