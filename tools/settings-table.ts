@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { PROJECT_ROOT, readProjectFile } from "./stack-config";
+import { PROJECT_ROOT, readProjectFile, stackKey } from "./stack-config";
 
 interface Declaration { type?: string; default?: unknown; description?: string }
 
@@ -19,7 +19,8 @@ export function settingsTable(stacks = ["dev", "prod"]): string {
     const project = readProjectFile();
     const stackValues = stacks.map((stack) => {
         const doc = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-        return doc.config ?? {};
+        // Keyed as the CLI reads them (`backend-infra:key`, a bare `key`, or `backend-infra:config:key`).
+        return Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [stackKey(project.name, k), v]));
     });
     const header = `| setting (\`${project.name}:\`) | type | default | ${stacks.join(" | ")} | what it does |`;
     const rule = `|---|---|---|${stacks.map(() => "---|").join("")}---|`;

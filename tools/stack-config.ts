@@ -49,7 +49,7 @@ function qualify(project: string, key: string): string {
  * A stack file's key as the CLI reads it: `namespace:name`, the old `namespace:config:name`, or a
  * bare `name`, which belongs to the project (as `pulumi config set name` means).
  */
-function stackKey(project: string, key: string): string {
+export function stackKey(project: string, key: string): string {
     const parts = key.split(":");
     if (parts.length === 3 && parts[1] === "config" && parts[0] !== "") return `${parts[0]}:${parts[2]}`;
     return qualify(project, key);
