@@ -8,6 +8,7 @@ import * as path from "path";
 import Ajv from "ajv";
 import { AnalyzerSession, evaluatePolicies, PolicyPackError, startAnalyzer } from "../tools/policy-analyzer";
 import { loadPolicyPackConfig, parsePolicyPackConfig, PolicyConfigError, reconcilePolicyPackConfig } from "../tools/policy-config";
+import { parseSettings, SettingsError } from "../config";
 import { PROJECT_ROOT, readStackConfig } from "../tools/stack-config";
 import { allPolicies } from "../policy-pack/policies";
 import { PACK_DIR, planOf, res, useAnalyzer } from "./policy-fixture";
@@ -100,8 +101,12 @@ describe("policy pack config files", () => {
         for (const p of allPolicies) assert.ok(section.includes(`\`${p.name}\``), `README does not explain ${p.name}`);
     });
 
-    it("keeps the prod backup floor at the 7 days config.ts demands of protected stacks", () => {
-        assert.equal(loadPolicyPackConfig(path.join(PACK_DIR, "prod.json"))["aurora-backup-retention"].properties?.minimumDays, 7);
+    it("keeps the prod backup floor where config.ts puts it for protected stacks (the same day count, not just one below the other)", () => {
+        const floor = loadPolicyPackConfig(path.join(PACK_DIR, "prod.json"))["aurora-backup-retention"].properties?.minimumDays as number;
+        const prodWith = (days: number) => () => parseSettings({ stack: "prod", values: { ...readStackConfig("prod").values, "backend-infra:dbBackupRetentionDays": String(days) } });
+        assert.doesNotThrow(prodWith(floor), `config.ts refuses ${floor} backup days in prod, which the pack allows`);
+        assert.throws(prodWith(floor - 1), (err: Error) => err instanceof SettingsError && /dbBackupRetentionDays/.test(err.message),
+            `config.ts accepts ${floor - 1} backup days in prod, which the pack refuses: the preview would pass settings the pack then stops`);
     });
 });
 
