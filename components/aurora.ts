@@ -228,12 +228,15 @@ export class Aurora extends pulumi.ComponentResource {
             subnetIds: args.privateSubnetIds,
         }, parent);
 
-        // Both parameters are dynamic in Aurora PostgreSQL, so they apply without a reboot.
+        // New instances start with the group's values whatever the apply method. rds.force_ssl uses
+        // pending-reboot, which RDS accepts for static and dynamic parameters alike (AWS's docs do
+        // not state its apply type for Aurora PostgreSQL 17, and "immediate" on a static parameter
+        // fails the create); the slow-query threshold is dynamic, so a later change applies at once.
         const parameterGroup = new aws.rds.ClusterParameterGroup(`${name}-params`, {
             family: AURORA_POSTGRES_FAMILY,
             description: `Aurora ${clusterId}: TLS required, slow statements logged`,
             parameters: [
-                { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
+                { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
                 { name: "log_min_duration_statement", value: String(args.dbSlowQueryMs), applyMethod: "immediate" },
             ],
         }, parent);
