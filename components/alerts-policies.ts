@@ -18,6 +18,7 @@
 //   topic ARN bounds the grant, and the Alerts component alarms on FailedInvocations.
 // - The account's own IAM principals may use the key only through SNS in this region (publishing a
 //   test message with `aws sns publish`), and administer it without being able to use it directly.
+import { accountAdministersKey, AccountContext, accountRoot } from "./kms-key-policy";
 
 /** Principal services that publish to the alert topics. */
 export const CLOUDWATCH_ALARMS_PRINCIPAL = "cloudwatch.amazonaws.com";
@@ -26,13 +27,7 @@ export const EVENTBRIDGE_PRINCIPAL = "events.amazonaws.com";
 /** What a publishing service needs on the key of an encrypted topic. */
 export const PUBLISHER_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"] as const;
 
-export interface AccountContext {
-    accountId: string;
-    partition: string;
-    region: string;
-    /** DNS suffix of the partition (amazonaws.com), for the kms:ViaService endpoint of SNS. */
-    dnsSuffix: string;
-}
+export type { AccountContext };
 
 type Principal = { AWS: string } | { Service: string };
 
@@ -50,11 +45,6 @@ export interface PolicyDocument {
     Statement: PolicyStatement[];
 }
 
-/** The account root, which delegates to the account's IAM policies. */
-function accountRoot(ctx: AccountContext): string {
-    return `arn:${ctx.partition}:iam::${ctx.accountId}:root`;
-}
-
 /**
  * ARN pattern of this stack's alarms (`<alarmPrefix>-*`), the aws:SourceArn CloudWatch presents
  * when an alarm publishes.
@@ -68,21 +58,7 @@ export function alertsKeyPolicy(ctx: AccountContext): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "AccountAdministersKey",
-                Effect: "Allow",
-                Principal: { AWS: accountRoot(ctx) },
-                Action: [
-                    "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
-                    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy",
-                    "kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:ListKeyRotations", "kms:RotateKeyOnDemand",
-                    "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource",
-                    "kms:ListGrants", "kms:RevokeGrant",
-                    "kms:EnableKey", "kms:DisableKey", "kms:UpdateKeyDescription",
-                    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
-                ],
-                Resource: "*",
-            },
+            accountAdministersKey(ctx),
             {
                 Sid: "AccountPublishesThroughSns",
                 Effect: "Allow",

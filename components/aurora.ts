@@ -6,6 +6,7 @@
 // security group). index.ts calls it once the Service's task security group exists.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { accountAdministersKey, AccountContext } from "./kms-key-policy";
 
 /**
  * Aurora PostgreSQL 17.6: a current minor of the newest major Aurora offers, on which both instance
@@ -89,13 +90,7 @@ export function instancePlacement(zones: readonly string[], readerCount: number)
     return { writer: zones[0], readers: Array.from({ length: readerCount }, (_, i) => readerZones[i % readerZones.length]) };
 }
 
-export interface KeyPolicyContext {
-    accountId: string;
-    partition: string;
-    region: string;
-    /** DNS suffix of the partition (amazonaws.com), for service endpoints in kms:ViaService. */
-    dnsSuffix: string;
-}
+export type KeyPolicyContext = AccountContext;
 
 export interface KeyPolicyStatement {
     Sid: string;
@@ -128,21 +123,7 @@ export function auroraKeyPolicy(ctx: KeyPolicyContext): KeyPolicy {
     return {
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "AccountAdministersKey",
-                Effect: "Allow",
-                Principal: { AWS: `arn:${ctx.partition}:iam::${ctx.accountId}:root` },
-                Action: [
-                    "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
-                    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy",
-                    "kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:ListKeyRotations", "kms:RotateKeyOnDemand",
-                    "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource",
-                    "kms:ListGrants", "kms:RevokeGrant",
-                    "kms:EnableKey", "kms:DisableKey", "kms:UpdateKeyDescription",
-                    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
-                ],
-                Resource: "*",
-            },
+            accountAdministersKey(ctx),
             {
                 Sid: "UseThroughRdsAndSecretsManager",
                 Effect: "Allow",

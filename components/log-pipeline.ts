@@ -11,6 +11,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { imageRepository } from "./ecr-repository";
 import { routerEnvironment, S3_KEY_PREFIX } from "../fluent-bit/contract";
 
 export type CpuArchitecture = "X86_64" | "ARM64";
@@ -242,25 +243,11 @@ export class LogPipeline extends pulumi.ComponentResource {
         }, parent);
 
         // --- Router image ----------------------------------------------------------------------
-        const repository = new aws.ecr.Repository(`${name}-router-repo`, {
-            name: `backend-${args.stack}/fluent-bit`,
-            imageTagMutability: "IMMUTABLE",
-            imageScanningConfiguration: { scanOnPush: true },
-            encryptionConfigurations: [{ encryptionType: "AES256" }],
-            forceDelete: !args.protect,
-            tags: { Name: `${name}-router-repo` },
+        const repository = imageRepository(`${name}-router-repo`, {
+            repositoryName: `backend-${args.stack}/fluent-bit`,
+            imagesKept: ROUTER_IMAGES_KEPT,
+            protect: args.protect,
         }, parent);
-        new aws.ecr.LifecyclePolicy(`${name}-router-repo-lifecycle`, {
-            repository: repository.name,
-            policy: JSON.stringify({
-                rules: [{
-                    rulePriority: 1,
-                    description: `Keep the newest ${ROUTER_IMAGES_KEPT} images`,
-                    selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: ROUTER_IMAGES_KEPT },
-                    action: { type: "expire" },
-                }],
-            }),
-        }, { parent: repository });
 
         const platform = dockerPlatform(args.cpuArchitecture);
         // Relative to the project root (the CLI runs the program and the Docker provider there): an

@@ -10,6 +10,7 @@
 // rollout, and `pulumi up` still succeeds (it does not wait for steady state).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { imageRepository } from "./ecr-repository";
 import { FARGATE_CPU_MEMORY } from "../config";
 import { APP_CONTAINER_NAME } from "../fluent-bit/contract";
 import { TLS_POLICY, TlsSetup, tlsSetup, visibility, WAF_LOG_GROUP_PREFIX, WAF_REDACTED_HEADERS, wafRules } from "./service-edge";
@@ -220,25 +221,11 @@ export class Service extends pulumi.ComponentResource {
         const partition = aws.getPartitionOutput({}, parent);
 
         // --- Backend image repository ------------------------------------------------------------
-        const repository = new aws.ecr.Repository(`${name}-repo`, {
-            name: physical,
-            imageTagMutability: "IMMUTABLE",
-            imageScanningConfiguration: { scanOnPush: true },
-            encryptionConfigurations: [{ encryptionType: "AES256" }],
-            forceDelete: !args.protect,
-            tags: { Name: `${physical}-repo` },
+        const repository = imageRepository(`${name}-repo`, {
+            repositoryName: physical,
+            imagesKept: BACKEND_IMAGES_KEPT,
+            protect: args.protect,
         }, parent);
-        new aws.ecr.LifecyclePolicy(`${name}-repo-lifecycle`, {
-            repository: repository.name,
-            policy: JSON.stringify({
-                rules: [{
-                    rulePriority: 1,
-                    description: `Keep the newest ${BACKEND_IMAGES_KEPT} images`,
-                    selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: BACKEND_IMAGES_KEPT },
-                    action: { type: "expire" },
-                }],
-            }),
-        }, { parent: repository });
 
         // --- Cluster -------------------------------------------------------------------------------
         const cluster = new aws.ecs.Cluster(`${name}-cluster`, {
