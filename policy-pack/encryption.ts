@@ -245,6 +245,42 @@ export const listenerHttps = resourcePolicy<{ allowedSslPolicyPattern: string }>
     },
 });
 
+/** Whether a listener or rule action sends the client to HTTPS; UNKNOWN when a preview cannot tell. */
+function redirectsToHttps(action: unknown): boolean | typeof UNKNOWN {
+    const type = read(action, "type");
+    if (type === UNKNOWN) return UNKNOWN;
+    if (type !== "redirect") return false;
+    const protocol = read(action, "redirect", "protocol");
+    return protocol === UNKNOWN ? UNKNOWN : protocol === "HTTPS";
+}
+
+export const listenerRuleHttps = stackPolicy<{ exempt: string[] }>({
+    name: "alb-listener-rule-https",
+    description: "Checks that listener rules on a plain-HTTP listener only redirect to HTTPS, so no host or path is served over HTTP behind a listener whose default action redirects.",
+    configSchema: { properties: { exempt: exemptSchema } },
+    check: (resources, _config, report) => {
+        for (const rule of resources.filter((r) => r.type === T.lbListenerRule || r.type === T.albListenerRule)) {
+            // Joined through listenerArn's property dependency: the listener's ARN is unknown in a first preview.
+            for (const listener of dependenciesOf(rule, "listenerArn").filter((d) => d.type === T.lbListener || d.type === T.albListener)) {
+                // The provider's default protocol for application load balancers; HTTPS listeners are fine, and
+                // other protocols (which take no rules) are alb-listener-https's to report.
+                const protocol = read(listener.props, "protocol") ?? "HTTP";
+                if (protocol !== "HTTP") continue;
+                const actions = list(rule.props, "actions");
+                if (actions === UNKNOWN) continue;
+                const verdicts = actions.map(redirectsToHttps);
+                if (verdicts.includes(UNKNOWN) || (actions.length > 0 && verdicts.every((v) => v === true))) continue;
+                const offending = [...new Set(actions.filter((_, i) => verdicts[i] === false).map((a) => {
+                    const type = read(a, "type");
+                    return type === "redirect" ? `a "redirect" action that does not go to HTTPS` : `a "${type}" action`;
+                }))];
+                const does = offending.length === 0 ? "has no action" : `has ${offending.join(" and ")}`;
+                report(rule, `${describe(rule)} on ${describe(listener)}, which serves plain HTTP, ${does}; make its only action a redirect to HTTPS ({ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }), or attach the rule to the HTTPS listener.`);
+            }
+        }
+    },
+});
+
 export const taskNoPlaintextSecrets = resourcePolicy<{ secretNamePattern: string; allowedNames: string[] }>({
     name: "ecs-task-no-plaintext-secrets",
     description: "Checks that no ECS task definition passes a secret as a plaintext environment variable (names like PASSWORD, SECRET, TOKEN, KEY, or credentials in a URL); secrets come through `secrets` (valueFrom).",
@@ -281,5 +317,5 @@ export const taskNoPlaintextSecrets = resourcePolicy<{ secretNamePattern: string
 
 export const encryptionPolicies: Policies = [
     rdsEncryptedWithCmk, rdsForcesTls, bucketEncryption, bucketDeniesInsecureTransport,
-    kmsKeyRotation, snsTopicEncrypted, ecrRepositoryEncrypted, listenerHttps, taskNoPlaintextSecrets,
+    kmsKeyRotation, snsTopicEncrypted, ecrRepositoryEncrypted, listenerHttps, listenerRuleHttps, taskNoPlaintextSecrets,
 ];

@@ -1,6 +1,6 @@
 // Retention: logs, objects, images and backups are kept for a bounded, configured time.
-import type { Policies } from "@pulumi/policy";
-import { describe, exemptSchema, list, parseJson, read, referencing, resourcePolicy, stackPolicy, T, UNKNOWN } from "./lib";
+import type { Policies, PolicyResource } from "@pulumi/policy";
+import { dependenciesOf, describe, exemptSchema, list, parseJson, read, referencing, resourcePolicy, stackPolicy, T, UNKNOWN } from "./lib";
 
 /** Values CloudWatch Logs accepts for retentionInDays (0 means never expire and is refused here). */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -44,7 +44,48 @@ interface LifecycleConfig {
     archivePrefixes: string[];
     archiveStorageClasses: string[];
     maxArchiveDays: number;
+    logBucketTags: Record<string, string>;
+    logBucketNamePattern: string;
     exempt: string[];
+}
+
+/** Load balancer settings that deliver logs to S3; Elastic Load Balancing writes them under `<prefix>/AWSLogs/<account-id>/`. */
+const LOAD_BALANCER_LOGS: Array<[property: string, what: string]> = [["accessLogs", "access logs"], ["connectionLogs", "connection logs"]];
+
+/**
+ * The key prefixes of `bucket` that hold logs, each with why, known without looking at its lifecycle
+ * rules: every `archivePrefixes` entry when the bucket carries a configured tag or its name (the
+ * bucket name, or the Pulumi resource name, which every preview knows) matches the pattern; and
+ * `<prefix>/AWSLogs/` for each load balancer that delivers logs into it (joined through the property
+ * dependency, or the same known bucket name). A value a preview does not know adds nothing; it is
+ * checked once known.
+ */
+function logPrefixesOf(bucket: PolicyResource, resources: PolicyResource[], config: LifecycleConfig): Map<string, string> {
+    const out = new Map<string, string>();
+    const add = (prefix: string, why: string) => { if (!out.has(prefix)) out.set(prefix, why); };
+
+    const tag = Object.entries(config.logBucketTags).find(([key, value]) =>
+        read(bucket.props, "tags", key) === value || read(bucket.props, "tagsAll", key) === value);
+    const pattern = config.logBucketNamePattern === "" ? undefined : new RegExp(config.logBucketNamePattern);
+    const bucketName = read(bucket.props, "bucket");
+    const name = pattern && [bucketName, bucket.name].find((n): n is string => typeof n === "string" && pattern.test(n));
+    const why = tag ? `it holds logs (tag ${tag[0]}=${tag[1]})` : name ? `it holds logs (its name "${name}" matches logBucketNamePattern)` : undefined;
+    if (why) for (const prefix of config.archivePrefixes) if (prefix !== "") add(prefix, why);
+
+    for (const lb of resources.filter((r) => r.type === T.loadBalancer || r.type === T.albLoadBalancer)) {
+        for (const [property, what] of LOAD_BALANCER_LOGS) {
+            const target = read(lb.props, property, "bucket");
+            const joined = dependenciesOf(lb, property).some((d) => d.urn === bucket.urn)
+                || (typeof target === "string" && typeof bucketName === "string" && target === bucketName);
+            // ELB delivers nothing unless enabled is true (its default is false, even with a bucket).
+            if (!joined || read(lb.props, property, "enabled") !== true) continue;
+            const prefix = read(lb.props, property, "prefix");
+            if (prefix === UNKNOWN) continue;
+            const base = typeof prefix === "string" ? prefix.replace(/^\/+|\/+$/g, "") : "";
+            add(`${base === "" ? "" : `${base}/`}AWSLogs/`, `${describe(lb)} delivers its ${what} there`);
+        }
+    }
+    return out;
 }
 
 /** The key prefix a lifecycle rule is limited to ("" for the whole bucket), or UNKNOWN. */
@@ -87,14 +128,16 @@ function within(rule: unknown, path: string[], max: number): boolean {
 
 export const bucketLifecycle = stackPolicy<LifecycleConfig>({
     name: "s3-bucket-lifecycle",
-    description: "Checks that every S3 bucket has a lifecycle configuration that expires current objects within the maximum, expires noncurrent versions when versioned, and moves log prefixes to Glacier by the configured day.",
+    description: "Checks that every S3 bucket has a lifecycle configuration that expires current objects within the maximum, expires noncurrent versions when versioned, and moves the prefixes that hold logs (known from tags, names and load balancer log deliveries, not only from the rules) to Glacier by the configured day.",
     configSchema: {
         properties: {
             maxExpirationDays: { type: "integer", minimum: 1, default: 365, description: "Current objects must expire within this many days (the stack's logExpireAfterDays)." },
             maxNoncurrentVersionDays: { type: "integer", minimum: 1, default: 30, description: "Noncurrent versions of versioned buckets must expire within this many days." },
-            archivePrefixes: { type: "array", items: { type: "string" }, default: ["logs/"], description: "Key prefixes holding logs; rules for them must transition to an archive class." },
+            archivePrefixes: { type: "array", items: { type: "string" }, default: ["logs/"], description: "Key prefixes holding logs: every log bucket (logBucketTags, logBucketNamePattern) must move each to an archive class, and so must a rule of any bucket that names one (or a key under one)." },
             archiveStorageClasses: { type: "array", items: { type: "string" }, default: ["GLACIER", "DEEP_ARCHIVE"], description: "Storage classes that count as Glacier." },
             maxArchiveDays: { type: "integer", minimum: 0, default: 90, description: "Log prefixes must move to an archive class by this day (the stack's logArchiveAfterDays)." },
+            logBucketTags: { type: "object", additionalProperties: { type: "string" }, default: { DataClass: "logs" }, description: "Tags (key → value); a bucket carrying any of them (in tags or tagsAll) holds logs." },
+            logBucketNamePattern: { type: "string", default: "(^|[-_.])logs?([-_.]|$)", description: "Regular expression; a bucket whose bucket name or Pulumi resource name matches holds logs (\"\" turns name matching off)." },
             exempt: exemptSchema,
         },
     },
@@ -123,8 +166,9 @@ export const bucketLifecycle = stackPolicy<LifecycleConfig>({
             if (versioned && !whole.some((rule) => within(rule, ["noncurrentVersionExpiration", "noncurrentDays"], config.maxNoncurrentVersionDays))) {
                 report(bucket, `${describe(bucket)} is versioned but never expires all of its noncurrent versions; give an enabled rule that applies to the whole bucket noncurrentVersionExpiration.noncurrentDays of at most ${config.maxNoncurrentVersionDays}.`);
             }
-            // Every log prefix the rules name (enabled or not) must reach an archive class in time through an
-            // enabled rule that covers it: its own, a rule for a shorter prefix, or a whole-bucket rule.
+            // Every log prefix the rules name (enabled or not), and every prefix the bucket holds logs under
+            // whatever its rules say, must reach an archive class in time through an enabled rule that covers
+            // it: its own, a rule for a shorter prefix, or a whole-bucket rule.
             const archives = (rule: unknown) => {
                 const transitions = list(rule, "transitions");
                 return transitions === UNKNOWN || transitions.some((t) => {
@@ -132,19 +176,24 @@ export const bucketLifecycle = stackPolicy<LifecycleConfig>({
                     return (cls === UNKNOWN || config.archiveStorageClasses.includes(cls)) && within(t, ["days"], config.maxArchiveDays);
                 });
             };
-            const logPrefixes = new Map<string, unknown>();
+            const logPrefixes = new Map<string, { named?: unknown; why?: string }>();
             for (const rule of allRules) {
                 const prefix = rulePrefix(rule);
-                if (prefix !== UNKNOWN && config.archivePrefixes.some((p) => p !== "" && prefix.startsWith(p)) && !logPrefixes.has(prefix)) logPrefixes.set(prefix, rule);
+                if (prefix !== UNKNOWN && config.archivePrefixes.some((p) => p !== "" && prefix.startsWith(p)) && !logPrefixes.has(prefix)) logPrefixes.set(prefix, { named: rule });
             }
-            for (const [prefix, named] of logPrefixes) {
+            for (const [prefix, why] of logPrefixesOf(bucket, resources, config)) logPrefixes.set(prefix, { ...logPrefixes.get(prefix), why });
+            const archiveBy = `a transition to ${config.archiveStorageClasses[0]} at day ${config.maxArchiveDays} or earlier`;
+            for (const [prefix, { named, why }] of logPrefixes) {
                 const archived = rules.some((rule) => {
                     const p = rulePrefix(rule);
                     return (p === UNKNOWN || prefix.startsWith(p)) && archives(rule);
                 });
-                if (!archived) {
+                if (archived) continue;
+                if (named !== undefined) {
                     const disabled = read(named, "status") !== "Enabled" ? " (it is not Enabled)" : "";
-                    report(bucket, `${describe(bucket)} does not move "${prefix}" to Glacier in time; give rule "${read(named, "id")}"${disabled} a transition to ${config.archiveStorageClasses[0]} at day ${config.maxArchiveDays} or earlier.`);
+                    report(bucket, `${describe(bucket)} does not move "${prefix}" to Glacier in time; give rule "${read(named, "id")}"${disabled} ${archiveBy}.`);
+                } else {
+                    report(bucket, `${describe(bucket)} does not move "${prefix}" to Glacier in time: ${why}, but no enabled lifecycle rule covering "${prefix}" archives it; add an enabled rule with filter { prefix: "${prefix}" } and ${archiveBy}.`);
                 }
             }
         }

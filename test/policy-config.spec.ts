@@ -11,6 +11,10 @@ import { loadPolicyPackConfig, parsePolicyPackConfig, PolicyConfigError, reconci
 import { parseSettings, SettingsError } from "../config";
 import { PROJECT_ROOT, readStackConfig } from "../tools/stack-config";
 import { allPolicies } from "../policy-pack/policies";
+import { configOf } from "../policy-pack/lib";
+import { bucketLifecycle } from "../policy-pack/retention";
+import { logBucketName } from "../components/log-pipeline";
+import { S3_KEY_PREFIX } from "../fluent-bit/contract";
 import { PACK_DIR, planOf, res, useAnalyzer } from "./policy-fixture";
 
 describe("policy pack: metadata served to the CLI", function () {
@@ -42,6 +46,8 @@ describe("policy pack: metadata served to the CLI", function () {
         for (const stack of ["dev", "prod"]) {
             const config = reconcilePolicyPackConfig(session().info.policies, session().info.initialConfig, loadPolicyPackConfig(path.join(PACK_DIR, `${stack}.json`)));
             assert.equal(config["alb-listener-https"].enforcementLevel, stack === "dev" ? "advisory" : "mandatory");
+            // A forwarding rule on the HTTP listener serves plain HTTP just as a forwarding listener does.
+            assert.equal(config["alb-listener-rule-https"].enforcementLevel, config["alb-listener-https"].enforcementLevel, `${stack}: alb-listener-rule-https differs from alb-listener-https`);
         }
     });
 
@@ -91,6 +97,17 @@ describe("policy pack config files", () => {
             assert.ok(n("logExpireAfterDays") <= (lifecycle.maxExpirationDays as number), "logExpireAfterDays above the pack's maximum");
             assert.ok(n("logArchiveAfterDays") <= (lifecycle.maxArchiveDays as number), "logArchiveAfterDays after the pack's archive day");
             assert.ok(n("logNoncurrentExpireAfterDays") <= (lifecycle.maxNoncurrentVersionDays as number), "noncurrent versions kept longer than the pack allows");
+        });
+    }
+
+    for (const stack of ["dev", "prod"] as const) {
+        it(`policy-pack/${stack}.json knows the log bucket without its lifecycle rules: the router's prefix is archived and LogPipeline's bucket name matches`, () => {
+            const given = loadPolicyPackConfig(path.join(PACK_DIR, `${stack}.json`))["s3-bucket-lifecycle"]?.properties ?? {};
+            const lifecycle = configOf<{ archivePrefixes: string[]; logBucketNamePattern: string }>(bucketLifecycle.configSchema!, given);
+            assert.ok(lifecycle.archivePrefixes.includes(S3_KEY_PREFIX), `archivePrefixes ${JSON.stringify(lifecycle.archivePrefixes)} lacks the router's ${S3_KEY_PREFIX}`);
+            const region = String(readStackConfig(stack).values["aws:region"]);
+            const name = logBucketName(stack, "123456789012", region);
+            assert.ok(lifecycle.logBucketNamePattern !== "" && new RegExp(lifecycle.logBucketNamePattern).test(name), `${name} does not match logBucketNamePattern ${lifecycle.logBucketNamePattern}`);
         });
     }
 

@@ -21,6 +21,10 @@ const T = {
     key: "aws:kms/key:Key",
     topic: "aws:sns/topic:Topic",
     listener: "aws:lb/listener:Listener",
+    listenerRule: "aws:lb/listenerRule:ListenerRule",
+    albListener: "aws:alb/listener:Listener",
+    albListenerRule: "aws:alb/listenerRule:ListenerRule",
+    loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
     taskDef: "aws:ecs/taskDefinition:TaskDefinition",
     service: "aws:ecs/service:Service",
     nat: "aws:ec2/natGateway:NatGateway",
@@ -56,8 +60,12 @@ function set(r: PlanResource, prop: string, value: unknown): void {
 const LOGS_RULE = { id: "logs", status: "Enabled", filter: { prefix: "logs/" }, transitions: [{ days: 90, storageClass: "GLACIER" }], expiration: { days: 365 } };
 const WHOLE_BUCKET_RULE = { id: "whole-bucket", status: "Enabled", filter: {}, expiration: { days: 365 }, noncurrentVersionExpiration: { noncurrentDays: 30 } };
 
-function bucketSet(opts: { lifecycleRules?: any[] | null; versioned?: boolean; sse?: string | null; policy?: any | null } = {}): PlanResource[] {
-    const bucket = res(T.bucket, "logs", { bucket: "backend-logs-test", forceDestroy: true });
+/** Archives what an ALB delivers under the prefix "alb" (ELB writes alb/AWSLogs/<account-id>/…). */
+const ALB_RULE = { id: "alb", status: "Enabled", filter: { prefix: "alb/" }, transitions: [{ days: 90, storageClass: "GLACIER" }], expiration: { days: 365 } };
+
+/** A bucket with its settings; `name` is its Pulumi resource name, `bucketName` its bucket name, `tags` its tags. */
+function bucketSet(opts: { lifecycleRules?: any[] | null; versioned?: boolean; sse?: string | null; policy?: any | null; name?: string; bucketName?: string; tags?: Record<string, string> } = {}): PlanResource[] {
+    const bucket = res(T.bucket, opts.name ?? "logs", { bucket: opts.bucketName ?? "backend-logs-test", forceDestroy: true, ...(opts.tags ? { tags: opts.tags } : {}) });
     bucket.computed = ["id", "arn"];
     bucket.outputs.arn = "arn:aws:s3:::backend-logs-test-arn";
     const out = [bucket];
@@ -77,6 +85,32 @@ function bucketSet(opts: { lifecycleRules?: any[] | null; versioned?: boolean; s
     }
     return out;
 }
+
+/** A bucket that holds no logs by its name or tags (a static-assets bucket), with the given rules. */
+function assetsBucket(lifecycleRules: any[]): PlanResource[] {
+    return bucketSet({ name: "assets", bucketName: "backend-assets-test", tags: { Name: "assets" }, lifecycleRules });
+}
+
+/** Adds an application load balancer whose `accessLogs` (bucket built from the set's bucket) has the given prefix and switch. */
+function withAccessLogs(resources: PlanResource[], settings: { prefix?: string; enabled?: boolean }): PlanResource[] {
+    const bucket = resources[0];
+    return [...resources, link(res(T.loadBalancer, "alb", { loadBalancerType: "application" }), "accessLogs", [bucket], { bucket: bucket.inputs.bucket, ...settings })];
+}
+
+/** An HTTPS listener and an HTTP listener that redirects to it, plus the rules `rules` attaches. */
+function listeners(rules: (l: { https: PlanResource; http: PlanResource }) => PlanResource[], types = { listener: T.listener }): PlanResource[] {
+    const https = res(types.listener, "https", { protocol: "HTTPS", port: 443, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] });
+    const http = res(types.listener, "http", { protocol: "HTTP", port: 80, defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] });
+    https.computed = http.computed = ["id", "arn"];
+    return [https, http, ...rules({ https, http })];
+}
+
+/** A listener rule for /api/* with the given actions, on `listener` (listenerArn built from it). */
+function ruleOn(listener: PlanResource, name: string, actions: any[], type = T.listenerRule): PlanResource {
+    return link(res(type, name, { priority: 10, actions, conditions: [{ pathPattern: { values: ["/api/*"] } }] }), "listenerArn", [listener]);
+}
+const FORWARD = [{ type: "forward", targetGroupArn: "arn:tg" }];
+const TO_HTTPS = [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }];
 
 /** A VPC with public and private subnets, routes, the required endpoints, and a service in the private subnets. */
 function network(change: (n: Record<string, PlanResource>) => void = () => undefined): PlanResource[] {
@@ -131,12 +165,33 @@ const cases: Case[] = [
                 { ...WHOLE_BUCKET_RULE, filter: { prefix: "", objectSizeGreaterThan: 0, tag: null, and: null } },
             ] }) },
             { what: "logs archived by the whole-bucket rule", resources: () => bucketSet({ lifecycleRules: [{ ...WHOLE_BUCKET_RULE, transitions: [{ days: 30, storageClass: "DEEP_ARCHIVE" }] }, { id: "logs-expiry", status: "Enabled", filter: { prefix: "logs/" }, expiration: { days: 180 } }] }) },
+            // Buckets that hold no logs need no archive rule; log buckets are known by tag, name or a log delivery.
+            { what: "a bucket that holds no logs, without an archive rule", resources: () => assetsBucket([WHOLE_BUCKET_RULE]) },
+            { what: "ALB access logs archived by a rule for their prefix", resources: () => withAccessLogs(assetsBucket([ALB_RULE, WHOLE_BUCKET_RULE]), { prefix: "alb", enabled: true }) },
+            { what: "ALB access logs that are off (ELB's default, even with a bucket)", resources: () => withAccessLogs(assetsBucket([WHOLE_BUCKET_RULE]), { prefix: "alb" }) },
         ],
         bad: [
             { what: "no lifecycle configuration", resources: () => bucketSet({ lifecycleRules: null }), message: /Bucket "logs" has no lifecycle configuration.*365 days/ },
             { what: "objects kept too long", resources: () => bucketSet({ lifecycleRules: [LOGS_RULE, { ...WHOLE_BUCKET_RULE, expiration: { days: 400 } }] }), message: /keeps objects 400 days/ },
             { what: "noncurrent versions kept", resources: () => bucketSet({ lifecycleRules: [LOGS_RULE, { ...WHOLE_BUCKET_RULE, noncurrentVersionExpiration: undefined }] }), message: /versioned but never expires all of its noncurrent versions/ },
             { what: "logs archived late", resources: () => bucketSet({ lifecycleRules: [{ ...LOGS_RULE, transitions: [{ days: 180, storageClass: "GLACIER" }] }, WHOLE_BUCKET_RULE] }), message: /does not move "logs\/" to Glacier in time.*day 90/ },
+            // The log prefixes of a log bucket must be archived whatever its rules name: deleting the rule is caught.
+            { what: "the logs/ rule deleted from a bucket named as a log bucket", resources: () => bucketSet({ lifecycleRules: [WHOLE_BUCKET_RULE] }),
+                message: /Bucket "logs" does not move "logs\/" to Glacier in time: it holds logs \(its name "backend-logs-test" matches logBucketNamePattern\), but no enabled lifecycle rule covering "logs\/" archives it; add an enabled rule with filter \{ prefix: "logs\/" \} and a transition to GLACIER at day 90 or earlier/ },
+            { what: "the logs/ rule deleted from a bucket tagged DataClass=logs", resources: () => bucketSet({ name: "archive", bucketName: "backend-archive-test", tags: { DataClass: "logs" }, lifecycleRules: [WHOLE_BUCKET_RULE] }),
+                message: /Bucket "archive" does not move "logs\/" to Glacier in time: it holds logs \(tag DataClass=logs\)/ },
+            { what: "the logs/ rule deleted from a bucket whose name a first preview does not know (its resource name matches)", resources: () => {
+                const suffix = res("random:index/randomId:RandomId", "suffix", { byteLength: 5 });
+                suffix.computed = ["id", "hex"];
+                suffix.outputs.hex = "a1b2c3d4e5";
+                const set = bucketSet({ name: "access-logs", bucketName: "backend-store-a1b2c3d4e5", lifecycleRules: [WHOLE_BUCKET_RULE] });
+                link(set[0], "bucket", [suffix], "backend-store-a1b2c3d4e5");
+                return [suffix, ...set];
+            }, message: /Bucket "access-logs" does not move "logs\/" to Glacier in time: it holds logs \(its name "access-logs" matches/ },
+            { what: "ALB access logs delivered to a bucket that does not archive them", resources: () => withAccessLogs(assetsBucket([WHOLE_BUCKET_RULE]), { prefix: "alb", enabled: true }),
+                message: /Bucket "assets" does not move "alb\/AWSLogs\/" to Glacier in time: LoadBalancer "alb" delivers its access logs there/ },
+            { what: "ALB access logs at the bucket's root, next to an archived alb/", resources: () => withAccessLogs(assetsBucket([ALB_RULE, WHOLE_BUCKET_RULE]), { enabled: true }),
+                message: /Bucket "assets" does not move "AWSLogs\/" to Glacier in time: LoadBalancer "alb" delivers its access logs there/ },
             // Rules limited to a prefix, a tag or a size leave the other objects (or versions) in the bucket forever.
             { what: "only the log prefix expiring", resources: () => bucketSet({ lifecycleRules: [{ ...LOGS_RULE, noncurrentVersionExpiration: { noncurrentDays: 30 } }] }), message: /Bucket "logs" never expires all of its current objects; give an enabled lifecycle rule that applies to the whole bucket/ },
             { what: "only tagged objects expiring", resources: () => bucketSet({ lifecycleRules: [LOGS_RULE, { ...WHOLE_BUCKET_RULE, filter: { tag: { key: "temp", value: "yes" } } }] }), message: /never expires all of its current objects/ },
@@ -229,6 +284,23 @@ const cases: Case[] = [
             { what: "an HTTP forward", resources: () => [res(T.listener, "http", { protocol: "HTTP", port: 80, defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] })], message: /Listener "http" serves plain HTTP; make its only default action a redirect to HTTPS/ },
             { what: "a TLS 1.0 policy", resources: () => [res(T.listener, "https", { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: [] })], message: /sslPolicy ELBSecurityPolicy-2016-08, which allows TLS below 1.2/ },
             { what: "no ssl policy", resources: () => [res(T.listener, "https", { protocol: "HTTPS", defaultActions: [] })], message: /has no sslPolicy/ },
+        ],
+    },
+    {
+        policy: "alb-listener-rule-https",
+        good: () => listeners((l) => [ruleOn(l.https, "api-on-https", FORWARD), ruleOn(l.http, "api-to-https", TO_HTTPS)]),
+        alsoGood: [
+            { what: "rules of aws.alb listeners that redirect", resources: () => listeners((l) => [ruleOn(l.http, "api-to-https", TO_HTTPS, T.albListenerRule)], { listener: T.albListener }) },
+        ],
+        bad: [
+            { what: "a forwarding rule on the HTTP listener", resources: () => listeners((l) => [ruleOn(l.http, "api-on-http", FORWARD)]),
+                message: /ListenerRule "api-on-http" on Listener "http", which serves plain HTTP, has a "forward" action; make its only action a redirect to HTTPS/ },
+            { what: "a fixed response on the HTTP listener", resources: () => listeners((l) => [ruleOn(l.http, "maintenance", [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "503" } }])]),
+                message: /ListenerRule "maintenance" on Listener "http", which serves plain HTTP, has a "fixed-response" action/ },
+            { what: "a redirect that keeps HTTP", resources: () => listeners((l) => [ruleOn(l.http, "moved", [{ type: "redirect", redirect: { host: "api.example.com", statusCode: "HTTP_301" } }])]),
+                message: /ListenerRule "moved" on Listener "http", which serves plain HTTP, has a "redirect" action that does not go to HTTPS/ },
+            { what: "an aws.alb forwarding rule on an aws.alb HTTP listener", resources: () => listeners((l) => [ruleOn(l.http, "api-on-http", FORWARD, T.albListenerRule)], { listener: T.albListener }),
+                message: /ListenerRule "api-on-http" on Listener "http", which serves plain HTTP, has a "forward" action/ },
         ],
     },
     {

@@ -21,6 +21,8 @@ const T = {
     service: "aws:ecs/service:Service",
     taskDef: "aws:ecs/taskDefinition:TaskDefinition",
     listener: "aws:lb/listener:Listener",
+    listenerRule: "aws:lb/listenerRule:ListenerRule",
+    targetGroup: "aws:lb/targetGroup:TargetGroup",
     bucket: "aws:s3/bucket:Bucket",
     bucketSse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     bucketLifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
@@ -72,6 +74,24 @@ interface Mutation {
     /** Edits the plan; returns the resource the violation must name. */
     edit: (plan: Plan) => PlanResource;
     level?: "advisory" | "mandatory";
+    /** What the violation must say, when the policy has more than one way to fail. */
+    message?: RegExp;
+}
+
+/** The lifecycle configuration's rules without the one whose id is given (the rule is gone, not disabled). */
+function withoutRule(p: Plan, id: string): PlanResource {
+    const lc = one(p, T.bucketLifecycle);
+    const rules = lc.inputs.rules.filter((r: any) => r.id !== id);
+    assert.equal(rules.length, lc.inputs.rules.length - 1, `no lifecycle rule "${id}" in the ${p.stack} plan`);
+    set(lc, "rules", rules);
+    return one(p, T.bucket);
+}
+
+/** A rule forwarding /admin/* on the HTTP listener (listenerArn built from it), the way service.ts would attach one. */
+function forwardingRuleOnHttp(p: Plan): PlanResource {
+    const tg = one(p, T.targetGroup);
+    return add(p, T.listenerRule, "backend-api-admin", { priority: 10, actions: [{ type: "forward", targetGroupArn: tg.id }], conditions: [{ pathPattern: { values: ["/admin/*"] } }] },
+        { listenerArn: [one(p, T.listener, "api-http")], actions: [tg] });
 }
 
 const mutations: Mutation[] = [
@@ -145,6 +165,17 @@ const mutations: Mutation[] = [
         },
     },
     {
+        // The bucket is a log bucket by its name, not because a rule names logs/: deleting the rule is caught.
+        stack: "prod", what: "the router's logs/ rule deleted", policy: "s3-bucket-lifecycle",
+        message: /does not move "logs\/" to Glacier in time: it holds logs \(its name "backend-prod-logs-\d{12}-[a-z0-9-]+" matches logBucketNamePattern\)/,
+        edit: (p) => withoutRule(p, "router-logs"),
+    },
+    {
+        stack: "dev", what: "the ALB access-log rule deleted", policy: "s3-bucket-lifecycle",
+        message: /does not move "alb\/AWSLogs\/" to Glacier in time: LoadBalancer "backend-api-alb" delivers its access logs there/,
+        edit: (p) => withoutRule(p, "alb-access-logs"),
+    },
+    {
         stack: "prod", what: "the bucket policy without the TLS deny", policy: "s3-bucket-denies-insecure-transport",
         edit: (p) => {
             const bp = one(p, T.bucketPolicy);
@@ -176,6 +207,11 @@ const mutations: Mutation[] = [
     {
         stack: "prod", what: "an HTTP forward listener in prod", policy: "alb-listener-https",
         edit: (p) => { const l = one(p, T.listener, "api-http"); set(l, "defaultActions", one(p, T.listener, "api-https").inputs.defaultActions); return l; },
+    },
+    {
+        stack: "prod", what: "a forwarding rule on the redirecting HTTP listener in prod", policy: "alb-listener-rule-https",
+        message: /ListenerRule "backend-api-admin" on Listener "backend-api-http", which serves plain HTTP, has a "forward" action/,
+        edit: forwardingRuleOnHttp,
     },
     {
         stack: "dev", what: "a plaintext DB password variable", policy: "ecs-task-no-plaintext-secrets",
@@ -245,8 +281,8 @@ describe("policy pack: edits of the real plans", function () {
             const target = m.edit(plan);
             const found = await violationsOf(session(), plan, packConfig(session(), m.stack));
             const hits = found.filter((v: PolicyViolation) => v.policyName === m.policy && v.urn === target.urn);
-            assert.ok(hits.some((v) => v.enforcementLevel === (m.level ?? "mandatory") && v.message.includes(`"${target.name}"`)),
-                `expected a ${m.level ?? "mandatory"} ${m.policy} violation naming ${target.urn}, got:\n${show(found)}`);
+            assert.ok(hits.some((v) => v.enforcementLevel === (m.level ?? "mandatory") && v.message.includes(`"${target.name}"`) && (m.message?.test(v.message) ?? true)),
+                `expected a ${m.level ?? "mandatory"} ${m.policy} violation naming ${target.urn}${m.message ? ` matching ${m.message}` : ""}, got:\n${show(found)}`);
         });
     }
 
@@ -258,6 +294,27 @@ describe("policy pack: edits of the real plans", function () {
             set(l, "defaultActions", [{ type: "forward", targetGroupArn: "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/tg/1" }]);
             const found = await violationsOf(session(), plan, packConfig(session(), stack));
             levels[stack] = [...new Set(found.filter((v) => v.policyName === "alb-listener-https" && v.urn === l.urn).map((v) => v.enforcementLevel))];
+        }
+        assert.deepEqual(levels, { dev: ["advisory"], prod: ["mandatory"] });
+    });
+
+    it("knows the log bucket by the DataClass=logs tag alone (the tag LogPipeline should add), with name matching off", async () => {
+        const plan = stackPlan("prod");
+        const bucket = one(plan, T.bucket);
+        set(bucket, "tags", { ...bucket.inputs.tags, DataClass: "logs" });
+        withoutRule(plan, "router-logs");
+        const found = await violationsOf(session(), plan, packConfig(session(), "prod", { "s3-bucket-lifecycle": { properties: { logBucketNamePattern: "" } } }));
+        const hits = found.filter((v) => v.policyName === "s3-bucket-lifecycle" && v.urn === bucket.urn && v.enforcementLevel === "mandatory");
+        assert.ok(hits.some((v) => /does not move "logs\/" to Glacier in time: it holds logs \(tag DataClass=logs\)/.test(v.message)), show(found));
+    });
+
+    it("reports a forwarding rule on the HTTP listener as advisory in dev and mandatory in prod, like the listener", async () => {
+        const levels: Record<string, string[]> = {};
+        for (const stack of ["dev", "prod"] as const) {
+            const plan = stackPlan(stack);
+            const rule = forwardingRuleOnHttp(plan);
+            const found = await violationsOf(session(), plan, packConfig(session(), stack));
+            levels[stack] = [...new Set(found.filter((v) => v.policyName === "alb-listener-rule-https" && v.urn === rule.urn).map((v) => v.enforcementLevel))];
         }
         assert.deepEqual(levels, { dev: ["advisory"], prod: ["mandatory"] });
     });
