@@ -154,7 +154,8 @@ export class LogPipeline extends pulumi.ComponentResource {
         const bucket = new aws.s3.Bucket(`${name}-bucket`, {
             bucket: accountId.apply((id) => logBucketName(args.stack, id, args.region)),
             forceDestroy: !args.protect,
-            tags: { Name: `${name}-bucket` },
+            // DataClass=logs tells the policy pack this bucket holds logs, whatever its lifecycle rules say.
+            tags: { Name: `${name}-bucket`, DataClass: "logs" },
         }, { parent: this, protect: args.protect, retainOnDelete: args.protect });
         const bucketSetting = { parent: bucket, protect: args.protect, retainOnDelete: args.protect };
 

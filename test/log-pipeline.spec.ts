@@ -118,6 +118,14 @@ for (const stack of ["dev", "prod"] as const) {
             assert.equal(bucket.inputs.bucket, `backend-${stack}-logs-${MOCK_ACCOUNT_ID}-${REGION}`, bucket.urn);
         });
 
+        it("tags the bucket as holding logs, the signal the pack's lifecycle policy reads", () => {
+            const bucket = rec.one(T.bucket);
+            assert.equal(bucket.inputs.tags.DataClass, "logs", bucket.urn);
+            const packConfig = JSON.parse(fs.readFileSync(`policy-pack/${stack}.json`, "utf8"));
+            const wanted = packConfig["s3-bucket-lifecycle"]?.logBucketTags ?? { DataClass: "logs" };
+            for (const [k, v] of Object.entries(wanted)) assert.equal(bucket.inputs.tags[k], v, `${k} on ${bucket.urn}`);
+        });
+
         it(prod ? "protects and retains the bucket and its settings, and never force-destroys it"
             : "lets `pulumi destroy` empty and delete the bucket, unprotected", () => {
             const bucket = rec.one(T.bucket);
