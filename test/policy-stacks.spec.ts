@@ -165,10 +165,21 @@ const mutations: Mutation[] = [
         },
     },
     {
-        // The bucket is a log bucket by its name, not because a rule names logs/: deleting the rule is caught.
+        // The bucket is a log bucket by its DataClass tag, not because a rule names logs/: deleting the rule is caught.
         stack: "prod", what: "the router's logs/ rule deleted", policy: "s3-bucket-lifecycle",
-        message: /does not move "logs\/" to Glacier in time: it holds logs \(its name "backend-prod-logs-\d{12}-[a-z0-9-]+" matches logBucketNamePattern\)/,
+        message: /does not move "logs\/" to Glacier in time: it holds logs \(tag DataClass=logs\)/,
         edit: (p) => withoutRule(p, "router-logs"),
+    },
+    {
+        // Without the tag, the bucket's name still marks it as a log bucket.
+        stack: "prod", what: "the logs/ rule deleted and the DataClass tag dropped", policy: "s3-bucket-lifecycle",
+        message: /does not move "logs\/" to Glacier in time: it holds logs \(its name "backend-prod-logs-\d{12}-[a-z0-9-]+" matches logBucketNamePattern\)/,
+        edit: (p) => {
+            const bucket = one(p, T.bucket);
+            const { DataClass: _dropped, ...tags } = bucket.inputs.tags;
+            set(bucket, "tags", tags);
+            return withoutRule(p, "router-logs");
+        },
     },
     {
         stack: "dev", what: "the ALB access-log rule deleted", policy: "s3-bucket-lifecycle",
@@ -298,7 +309,7 @@ describe("policy pack: edits of the real plans", function () {
         assert.deepEqual(levels, { dev: ["advisory"], prod: ["mandatory"] });
     });
 
-    it("knows the log bucket by the DataClass=logs tag alone (the tag LogPipeline should add), with name matching off", async () => {
+    it("knows the log bucket by the DataClass=logs tag alone (the tag LogPipeline adds), with name matching off", async () => {
         const plan = stackPlan("prod");
         const bucket = one(plan, T.bucket);
         set(bucket, "tags", { ...bucket.inputs.tags, DataClass: "logs" });
