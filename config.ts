@@ -388,9 +388,7 @@ function crossCheck(s: Settings, say: (key: string, value: unknown, message: str
         say(k("appImageTag"), sv.appImageTag,
             "set exactly one of appImage (a full image URI) and appImageTag (a tag in this stack's backend repository)");
     }
-    // The tasks have no internet route: only this region's private ECR is reachable (through the endpoints).
-    const ecrImage = new RegExp(`^\\d{12}\\.dkr\\.ecr\\.${s.region.replace(/-/g, "\\-")}\\.amazonaws\\.com/[a-z0-9._/-]+(:[\\w.-]+|@sha256:[0-9a-f]{64})$`);
-    if (sv.appImage !== undefined && !ecrImage.test(sv.appImage)) {
+    if (sv.appImage !== undefined && !ecrImageInRegion(sv.appImage, s.region)) {
         say(k("appImage"), sv.appImage,
             `must be a private ECR image in ${s.region} with a tag or digest (<account>.dkr.ecr.${s.region}.amazonaws.com/<repository>:<tag>): the tasks reach no other registry`);
     }
@@ -441,6 +439,15 @@ export function describeSizes(sizes: readonly number[]): string {
     const even = sizes.length > 2 && sizes.every((v, i) => i === 0 || v - sizes[i - 1] === step);
     if (even) return `${sizes[0]}–${sizes[sizes.length - 1]} MiB in steps of ${step}`;
     return `${sizes.slice(0, -1).join(", ")} or ${sizes[sizes.length - 1]} MiB`;
+}
+
+/**
+ * An image URI the tasks can pull: a private ECR repository in `region` (FIPS endpoint too), with a
+ * tag or digest. The tasks have no internet route, only this region's ECR endpoints.
+ */
+export function ecrImageInRegion(uri: string, region: string): boolean {
+    const host = `\\d{12}\\.dkr\\.ecr(-fips)?\\.${region.replace(/-/g, "\\-")}\\.amazonaws\\.com`;
+    return new RegExp(`^${host}/[a-z0-9._/-]+(:[\\w.-]+|@sha256:[0-9a-f]{64})$`).test(uri);
 }
 
 /** A CIDR with its network address exactly at the block's start, or undefined. */

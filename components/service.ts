@@ -11,7 +11,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { imageRepository } from "./ecr-repository";
-import { FARGATE_CPU_MEMORY } from "../config";
+import { ecrImageInRegion, FARGATE_CPU_MEMORY } from "../config";
 import { APP_CONTAINER_NAME } from "../fluent-bit/contract";
 import { TLS_POLICY, TlsSetup, tlsSetup, visibility, WAF_LOG_GROUP_PREFIX, WAF_REDACTED_HEADERS, wafRules } from "./service-edge";
 import {
@@ -146,12 +146,6 @@ export interface ServiceArgs {
     taskRoleStatements: pulumi.Input<PolicyStatement[]>;
     /** Added to the execution role (router image pull, router's own logs). */
     executionRoleStatements: pulumi.Input<PolicyStatement[]>;
-}
-
-/** True when `uri` names an image in a private ECR registry of `region` (reachable through the VPC endpoints). */
-export function ecrImageInRegion(uri: string, region: string): boolean {
-    const host = uri.split("/")[0];
-    return new RegExp(`^\\d{12}\\.dkr\\.ecr(-fips)?\\.${region.replace(/-/g, "\\-")}\\.amazonaws\\.com$`).test(host) && uri.length > host.length + 1;
 }
 
 /**

@@ -48,8 +48,3 @@ export async function runUnderMocks<T>(stack: StackName, build: (settings: Setti
     await settle();
     return { settings, recorder, result };
 }
-
-/** "type name (urn)" for assertion messages. */
-export function describe_(r: { type: string; name: string; urn: string }): string {
-    return `${r.type} ${r.name} (${r.urn})`;
-}
