@@ -4,7 +4,6 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Aurora } from "../components/aurora";
 import { LogPipeline } from "../components/log-pipeline";
-import { Network } from "../components/network";
 import { Service, ServiceArgs, validateServiceArgs } from "../components/service";
 import { MANAGED_RULE_GROUPS, RATE_RULE_NAME, TLS_POLICY, tlsSetup, wafRules } from "../components/service-edge";
 import {
@@ -12,6 +11,7 @@ import {
     policyDocument, ROUTER_CONTAINER_NAME, secretJsonKey,
 } from "../components/service-task";
 import { SettingsError, Settings } from "../config";
+import { buildPlatform } from "../platform";
 import { FIRELENS_OPTIONS, ROUTER_ENV, ROUTER_ENV_NAMES } from "../fluent-bit/contract";
 import { MOCK_ACCOUNT_ID, MOCKED_TYPES } from "../tools/mocks";
 import { ResourceRecorder } from "../tools/mock-harness";
@@ -68,56 +68,17 @@ interface Built {
     serviceOpts: pulumi.CustomResourceOptions | undefined;
 }
 
-function serviceArgs(s: Settings, network: Network, logs: LogPipeline, aurora: Aurora): ServiceArgs {
-    return {
-        ...s.service,
-        stack: s.stack,
-        region: s.region,
-        protect: s.protection.protectStatefulResources,
-        logRetentionDays: s.network.logRetentionDays,
-        vpcId: network.vpcId,
-        publicSubnetIds: network.publicSubnetIds,
-        privateSubnetIds: network.privateSubnetIds,
-        endpointSecurityGroupId: network.endpointSecurityGroupId,
-        s3PrefixListId: network.s3PrefixListId,
-        dbHost: aurora.writerEndpoint,
-        dbPort: aurora.port,
-        dbName: aurora.databaseName,
-        dbSecretArn: aurora.secretArn,
-        dbKmsKeyArn: aurora.kmsKeyArn,
-        dbSecurityGroupId: aurora.securityGroupId,
-        logBucketName: logs.bucketName,
-        albAccessLogPrefix: logs.albAccessLogPrefix,
-        routerImage: logs.imageRef,
-        routerEnvironment: logs.routerEnvironment,
-        routerLogGroupName: logs.routerLogGroupName,
-        taskRoleStatements: logs.taskRoleStatements,
-        executionRoleStatements: logs.executionRoleStatements,
-    };
-}
-
-/** The program's wiring (index.ts) for a stack: network, logs, database, service, DB client rule. */
+/** The program's wiring (platform.ts, as index.ts builds it) for a stack, capturing the ECS service's options. */
 function buildStack(stack: StackName, overrides: ConfigOverrides = {}) {
     return runUnderMocks(stack, (s): Built => {
-        const network = new Network("backend", { ...s.network, stack: s.stack, region: s.region });
-        const logs = new LogPipeline("backend-logs", {
-            ...s.logs, stack: s.stack, region: s.region, protect: s.protection.protectStatefulResources,
-            logRetentionDays: s.network.logRetentionDays, cpuArchitecture: s.service.cpuArchitecture,
-        });
-        const aurora = new Aurora("backend-db", {
-            ...s.database, protect: s.protection.protectStatefulResources, stack: s.stack, region: s.region,
-            vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, availabilityZones: network.availabilityZones,
-            logRetentionDays: s.network.logRetentionDays,
-        });
-        const built: Built = { logs, aurora, serviceOpts: undefined, service: undefined as unknown as Service };
-        built.service = new Service(NAME, serviceArgs(s, network, logs, aurora), {
+        const built: Built = { serviceOpts: undefined } as Built;
+        const platform = buildPlatform(s, {
             transformations: [(a) => {
                 if (a.type === T.service) built.serviceOpts = a.opts;
                 return undefined;
             }],
         });
-        aurora.allowClient("service-tasks", built.service.taskSecurityGroupId);
-        return built;
+        return { ...built, service: platform.service, logs: platform.logs, aurora: platform.database };
     }, overrides);
 }
 
