@@ -197,7 +197,7 @@ describe("offline preview", function () {
         let scratch = "";
         before(() => {
             scratch = fs.mkdtempSync(path.join(os.tmpdir(), "offline-preview-"));
-            for (const entry of ["index.ts", "config.ts", "components", "fluent-bit", "policy-pack", "tools", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"]) {
+            for (const entry of ["index.ts", "platform.ts", "config.ts", "components", "fluent-bit", "policy-pack", "tools", "Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json"]) {
                 fs.cpSync(path.join(PROJECT_ROOT, entry), path.join(scratch, entry), { recursive: true });
             }
             fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(scratch, "node_modules"), "dir");
