@@ -51,11 +51,9 @@ const STATE: Record<string, StateMaker> = {
     "aws:iam/role:Role": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: name, state: { name, arn: arn(c, "iam", `role/${name}`, false), uniqueId: `AROA${hex(n, 17).toUpperCase()}` } }; },
     "aws:iam/rolePolicy:RolePolicy": (n, i) => ({ id: `${i.role}:${i.name ?? n}`, state: { name: i.name ?? n } }),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (n) => ({ id: `${n}-${hex(n, 8)}`, state: {} }),
-    "aws:iam/policy:Policy": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: arn(c, "iam", `policy/${name}`, false), state: { name, arn: arn(c, "iam", `policy/${name}`, false), policyId: `ANPA${hex(n, 17).toUpperCase()}` } }; },
     "aws:kms/key:Key": (n, _i, c) => { const keyId = `${hex(n, 8)}-${hex(n + 1, 4)}-${hex(n + 2, 4)}-${hex(n + 3, 4)}-${hex(n + 4, 12)}`; return { id: keyId, state: { keyId, arn: arn(c, "kms", `key/${keyId}`) } }; },
     "aws:kms/alias:Alias": (n, i, c) => ({ id: i.name ?? n, state: { arn: arn(c, "kms", i.name ?? n), targetKeyArn: arn(c, "kms", `key/${hex(n, 8)}`) } }),
     "aws:s3/bucket:Bucket": (n, i, c) => { const bucket = i.bucket ?? `${n}-${hex(n, 7)}`; return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${c.region}.amazonaws.com`, region: c.region } }; },
-    "aws:s3/bucketV2:BucketV2": (n, i, c) => { const bucket = i.bucket ?? `${n}-${hex(n, 7)}`; return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${c.region}.amazonaws.com`, region: c.region } }; },
     // Bucket settings are keyed by the bucket's name, as the provider does.
     ...Object.fromEntries([
         "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "bucketVersioning:BucketVersioning",
@@ -72,7 +70,6 @@ const STATE: Record<string, StateMaker> = {
     "aws:rds/clusterInstance:ClusterInstance": (n, i, c) => { const id = i.identifier ?? `${n}-${hex(n, 7)}`; return { id, state: { identifier: id, arn: arn(c, "rds", `db:${id}`), endpoint: `${id}.${hex(n, 12)}.${c.region}.rds.amazonaws.com`, dbiResourceId: `db-${hex(n, 26).toUpperCase()}`, writer: false } }; },
     "aws:rds/subnetGroup:SubnetGroup": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: name, state: { name, arn: arn(c, "rds", `subgrp:${name}`) } }; },
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: name, state: { name, arn: arn(c, "rds", `cluster-pg:${name}`) } }; },
-    "aws:rds/parameterGroup:ParameterGroup": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: name, state: { name, arn: arn(c, "rds", `pg:${name}`) } }; },
     "aws:ecs/cluster:Cluster": (n, i, c) => { const name = i.name ?? `${n}-${hex(n, 7)}`; return { id: arn(c, "ecs", `cluster/${name}`), state: { name, arn: arn(c, "ecs", `cluster/${name}`) } }; },
     "aws:ecs/taskDefinition:TaskDefinition": (n, i, c) => { const family = i.family ?? n; return { id: family, state: { arn: arn(c, "ecs", `task-definition/${family}:1`), arnWithoutRevision: arn(c, "ecs", `task-definition/${family}`), revision: 1 } }; },
     "aws:ecs/service:Service": (n, i, c) => {
