@@ -45,7 +45,7 @@ export async function buildPlan(stack: string, warn: (msg: string) => void = () 
         warn(`${key} is a secret (secure: in Pulumi.${stack}.yaml) that cannot be decrypted offline; the preview runs ${instead}.`);
     }
     const region = cfg.values["aws:region"] ?? "ap-northeast-1";
-    const recorder = await installMocks({ project: cfg.project, stack, region, config: cfg.values, secretKeys: cfg.secretKeys, preview: true });
+    const recorder = await installMocks({ project: cfg.project, stack, region, config: cfg.values, preview: true });
 
     // Errors raised inside applies surface as unhandled rejections, as under the CLI: collect them.
     const asyncErrors: unknown[] = [];

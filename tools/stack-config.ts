@@ -12,8 +12,6 @@ export interface StackConfig {
     stack: string;
     /** `namespace:key` → value, as `pulumi.runtime.allConfig()` returns it under the CLI. */
     values: Record<string, string>;
-    /** Keys whose values are secrets (their plaintext is known). */
-    secretKeys: string[];
     /**
      * Keys that hold `secure:` ciphertext, which cannot be decrypted without the stack's secrets
      * provider; `values` holds Pulumi.yaml's default for them, if any.
@@ -114,7 +112,6 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
     }
     const doc = (parseYaml(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
     const values = projectDefaults(project);
-    const secretKeys: string[] = [];
     const encryptedKeys: string[] = [];
     for (const [key, value] of Object.entries(doc.config ?? {})) {
         const full = stackKey(project.name, key);
@@ -131,5 +128,5 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): StackConfig
     if (missing.length > 0) {
         throw new StackConfigError(stackFileName, `Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${listKeys(missing)} (set ${missing.length > 1 ? "them" : "it"} in ${stackFileName}, or declare a default in Pulumi.yaml)`);
     }
-    return { project: project.name, stack, values, secretKeys, encryptedKeys };
+    return { project: project.name, stack, values, encryptedKeys };
 }
